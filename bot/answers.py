@@ -1,0 +1,371 @@
+"""Answers to the coalition's everyday questions, as plain data.
+
+Each answer takes a session and plain keyword arguments and returns a dataclass; it knows
+nothing of Slack or terminals (see `bot.text` and `bot.blocks` for rendering).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from bot.matching import find_organisations, find_people, find_work_streams
+from store.models import (
+    AgendaItem,
+    Deadline,
+    Meeting,
+    Organisation,
+    Person,
+    WorkStream,
+    WorkStreamRole,
+)
+
+
+@dataclass
+class PersonRef:
+    name: str
+    title: str
+    email: str
+    organisation: str
+    slack_user_id: str | None
+    role: str
+
+
+@dataclass
+class AgendaLine:
+    number: int
+    title: str
+    work_stream: str | None
+    presenter: str
+
+
+@dataclass
+class MeetingView:
+    key: str
+    series: str
+    number: int | None
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None
+    timezone: str
+    precision: str
+    online: bool
+    location: str
+    link: str
+    chair: PersonRef | None
+    status: str
+    purpose: str
+    documents: list[str]
+    agenda: list[AgendaLine]
+
+
+@dataclass
+class AgendaAnswer:
+    asked: str
+    meeting: MeetingView | None
+    timezone: str
+
+
+@dataclass
+class MeetingsAnswer:
+    upcoming: list[MeetingView]
+    recent: list[MeetingView]
+    timezone: str
+
+
+@dataclass
+class DeadlineView:
+    key: str
+    title: str
+    due_text: str
+    starts_on: dt.date | None
+    due_on: dt.date | None
+    owner: str | None
+    owner_person: str | None
+    work_stream: str | None
+    kind: str
+    status: str
+    overdue: bool
+    days_left: int | None
+    source: str
+
+
+@dataclass
+class DeadlinesAnswer:
+    today: dt.date
+    scope: str
+    upcoming: list[DeadlineView]
+    overdue: list[DeadlineView]
+    more_upcoming: int = 0
+    more_overdue: int = 0
+
+
+@dataclass
+class RoleView:
+    organisation: str
+    organisation_name: str
+    role: str
+    since: dt.date | None
+    until: dt.date | None
+    note: str
+    focal_points: list[PersonRef] = field(default_factory=list)
+
+
+@dataclass
+class WorkStreamView:
+    key: str
+    kind: str
+    number: int | None
+    name: str
+    description: str
+    lead_note: str
+
+
+@dataclass
+class LeadAnswer:
+    query: str
+    work_stream: WorkStreamView | None
+    roles: list[RoleView]
+    candidates: list[WorkStreamView]
+
+    @property
+    def leads(self) -> list[RoleView]:
+        return [r for r in self.roles if r.role in ("lead", "co-lead")]
+
+    @property
+    def no_lead(self) -> bool:
+        return self.work_stream is not None and not self.leads
+
+
+@dataclass
+class OrganisationView:
+    acronym: str
+    name: str
+    kind: str
+    website: str
+    roles: list[tuple[str, str, str]]  # (work stream key, work stream name, role)
+    people: list[PersonRef]
+
+
+@dataclass
+class WhoAnswer:
+    query: str
+    organisation: OrganisationView | None = None
+    person: PersonRef | None = None
+    person_roles: list[tuple[str, str, str]] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HelpAnswer:
+    note: str = ""
+
+
+def _active(model, today: dt.date):
+    clauses = [model.retired_at.is_(None)]
+    if model is WorkStreamRole:
+        clauses += [or_(model.since.is_(None), model.since <= today),
+                    or_(model.until.is_(None), model.until >= today)]
+    return clauses
+
+
+def local_date(now: dt.datetime, timezone: str) -> dt.date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def _person_ref(session: Session, person: Person) -> PersonRef:
+    org = session.get(Organisation, person.organisation_id) if person.organisation_id else None
+    return PersonRef(person.name, person.title, person.email, org.acronym if org else "",
+                     person.slack_user_id, person.role)
+
+
+def _meeting_view(session: Session, meeting: Meeting) -> MeetingView:
+    items = session.exec(select(AgendaItem).where(
+        AgendaItem.meeting_id == meeting.id, AgendaItem.retired_at.is_(None)
+    ).order_by(AgendaItem.number)).all()
+    keys = {w.id: w.key for w in session.exec(select(WorkStream))}
+    chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
+    return MeetingView(
+        key=meeting.key, series=meeting.series, number=meeting.number, title=meeting.title,
+        starts_at=meeting.starts_at, ends_at=meeting.ends_at, timezone=meeting.timezone,
+        precision=meeting.precision, online=meeting.online, location=meeting.location,
+        link=meeting.link, chair=_person_ref(session, chair) if chair else None,
+        status=meeting.status, purpose=meeting.purpose, documents=list(meeting.documents),
+        agenda=[AgendaLine(i.number, i.title, keys.get(i.work_stream_id), i.presenter)
+                for i in items],
+    )
+
+
+def _meeting_horizon(now: dt.datetime) -> dt.datetime:
+    """A meeting known only by its month stays 'next' until that month is over."""
+    return now - dt.timedelta(days=31)
+
+
+def _upcoming_meetings(session: Session, now: dt.datetime):
+    rows = session.exec(select(Meeting).where(
+        Meeting.retired_at.is_(None), Meeting.status != "cancelled",
+        Meeting.starts_at >= _meeting_horizon(now),
+    ).order_by(Meeting.starts_at, Meeting.key)).all()
+    return [m for m in rows if _not_over(m, now)]
+
+
+def _not_over(meeting: Meeting, now: dt.datetime) -> bool:
+    if meeting.precision == "month":
+        start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
+        nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return nxt.astimezone(dt.UTC) > now
+    if meeting.precision == "day":
+        return meeting.starts_at + dt.timedelta(days=1) > now
+    return (meeting.ends_at or meeting.starts_at) > now
+
+
+def agenda(*, session: Session, now: dt.datetime, number: int | None = None,
+           series: str = "IMG", timezone: str = "Europe/Zurich") -> AgendaAnswer:
+    """The agenda of meeting `number` of the series, or of the next meeting of the series."""
+    if number is not None:
+        meeting = session.exec(select(Meeting).where(
+            Meeting.retired_at.is_(None), Meeting.number == number,
+            func.lower(Meeting.series) == series.lower(),
+        )).first()
+        asked = f"meeting {number}"
+    else:
+        upcoming = _upcoming_meetings(session, now)
+        same_series = [m for m in upcoming if m.series.lower() == series.lower()]
+        meeting = (same_series or upcoming or [None])[0]
+        asked = "next meeting"
+    view = _meeting_view(session, meeting) if meeting else None
+    return AgendaAnswer(asked=asked, meeting=view, timezone=timezone)
+
+
+def meetings(*, session: Session, now: dt.datetime, limit: int = 5,
+             timezone: str = "Europe/Zurich") -> MeetingsAnswer:
+    upcoming = _upcoming_meetings(session, now)[:limit]
+    recent = session.exec(select(Meeting).where(
+        Meeting.retired_at.is_(None), Meeting.starts_at < now,
+    ).order_by(col(Meeting.starts_at).desc())).all()
+    recent = [m for m in recent if not _not_over(m, now)][:limit]
+    return MeetingsAnswer([_meeting_view(session, m) for m in upcoming],
+                          [_meeting_view(session, m) for m in recent], timezone)
+
+
+def next_deadlines(*, session: Session, now: dt.datetime, limit: int = 5,
+                   work_stream: str | None = None, organisation: str | None = None,
+                   timezone: str = "Europe/Zurich") -> DeadlinesAnswer:
+    """The next open deadlines from today on, and the overdue ones apart."""
+    today = local_date(now, timezone)
+    query = select(Deadline).where(Deadline.retired_at.is_(None), Deadline.status == "open",
+                                   Deadline.due_on.is_not(None))
+    scope = "all"
+    if work_stream:
+        found = find_work_streams(session, work_stream)
+        ids = [w.id for w in found[:1]]
+        query = query.where(col(Deadline.work_stream_id).in_(ids))
+        scope = f"work stream {found[0].key}" if found else f"work stream {work_stream!r} (unknown)"
+    if organisation:
+        found_orgs = find_organisations(session, organisation)
+        ids = [o.id for o in found_orgs[:1]]
+        query = query.where(col(Deadline.owner_organisation_id).in_(ids))
+        scope = found_orgs[0].acronym if found_orgs else f"{organisation!r} (unknown)"
+    upcoming_q = query.where(Deadline.due_on >= today).order_by(Deadline.due_on, Deadline.key)
+    overdue_q = query.where(Deadline.due_on < today).order_by(Deadline.due_on, Deadline.key)
+    upcoming = session.exec(upcoming_q.limit(limit + 1)).all()
+    overdue = session.exec(overdue_q).all()
+    names = _names(session)
+    return DeadlinesAnswer(
+        today=today, scope=scope,
+        upcoming=[_deadline_view(d, today, names) for d in upcoming[:limit]],
+        overdue=[_deadline_view(d, today, names) for d in overdue[:limit]],
+        more_upcoming=_count(session, upcoming_q) - min(len(upcoming), limit),
+        more_overdue=max(0, len(overdue) - limit),
+    )
+
+
+def _count(session: Session, query) -> int:
+    return session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+
+
+def _names(session: Session) -> dict[str, dict[int, str]]:
+    return {
+        "org": {o.id: o.acronym for o in session.exec(select(Organisation))},
+        "ws": {w.id: w.key for w in session.exec(select(WorkStream))},
+        "person": {p.id: p.name for p in session.exec(select(Person))},
+    }
+
+
+def _deadline_view(d: Deadline, today: dt.date, names) -> DeadlineView:
+    return DeadlineView(
+        key=d.key, title=d.title, due_text=d.due_text, starts_on=d.starts_on, due_on=d.due_on,
+        owner=names["org"].get(d.owner_organisation_id),
+        owner_person=names["person"].get(d.owner_person_id),
+        work_stream=names["ws"].get(d.work_stream_id), kind=d.kind, status=d.status,
+        overdue=d.status == "open" and d.due_on is not None and d.due_on < today,
+        days_left=(d.due_on - today).days if d.due_on else None, source=d.source,
+    )
+
+
+def _ws_view(w: WorkStream) -> WorkStreamView:
+    return WorkStreamView(w.key, w.kind, w.number, w.name, w.description, w.lead_note)
+
+
+def _focal_points(session: Session, organisation_id: int) -> list[PersonRef]:
+    people = session.exec(select(Person).where(
+        Person.organisation_id == organisation_id, Person.retired_at.is_(None),
+    ).order_by(Person.name)).all()
+    preferred = [p for p in people if p.role in ("focal_point", "secretariat")] or people
+    return [_person_ref(session, p) for p in preferred]
+
+
+_ROLE_ORDER = {"lead": 0, "co-lead": 1, "support": 2, "interested": 3}
+
+
+def who_leads(*, session: Session, query: str, now: dt.datetime,
+              timezone: str = "Europe/Zurich") -> LeadAnswer:
+    """Who leads a work stream, with every other role, the focal points and since when."""
+    found = find_work_streams(session, query)
+    if not found:
+        return LeadAnswer(query, None, [], [])
+    stream = found[0]
+    today = local_date(now, timezone)
+    rows = session.exec(select(WorkStreamRole, Organisation).join(Organisation).where(
+        WorkStreamRole.work_stream_id == stream.id, *_active(WorkStreamRole, today),
+    )).all()
+    roles = [RoleView(o.acronym, o.name, r.role, r.since, r.until, r.note,
+                      _focal_points(session, o.id)) for r, o in rows]
+    roles.sort(key=lambda r: (_ROLE_ORDER.get(r.role, 9), r.organisation))
+    return LeadAnswer(query, _ws_view(stream), roles, [_ws_view(w) for w in found[1:4]])
+
+
+def who(*, session: Session, query: str, now: dt.datetime,
+        timezone: str = "Europe/Zurich") -> WhoAnswer:
+    """Who an organisation or a person is."""
+    today = local_date(now, timezone)
+    orgs = find_organisations(session, query)
+    if orgs:
+        o = orgs[0]
+        rows = session.exec(select(WorkStreamRole, WorkStream).join(WorkStream).where(
+            WorkStreamRole.organisation_id == o.id, *_active(WorkStreamRole, today),
+        ).order_by(WorkStream.key)).all()
+        people = session.exec(select(Person).where(
+            Person.organisation_id == o.id, Person.retired_at.is_(None)).order_by(Person.name))
+        return WhoAnswer(query, organisation=OrganisationView(
+            o.acronym, o.name, o.kind, o.website,
+            [(w.key, w.name, r.role) for r, w in rows],
+            [_person_ref(session, p) for p in people],
+        ), candidates=[x.acronym for x in orgs[1:]])
+    people = find_people(session, query)
+    if people:
+        p = people[0]
+        roles = []
+        if p.organisation_id:
+            rows = session.exec(select(WorkStreamRole, WorkStream).join(WorkStream).where(
+                WorkStreamRole.organisation_id == p.organisation_id,
+                *_active(WorkStreamRole, today),
+            ).order_by(WorkStream.key)).all()
+            roles = [(w.key, w.name, r.role) for r, w in rows]
+        return WhoAnswer(query, person=_person_ref(session, p), person_roles=roles,
+                         candidates=[x.name for x in people[1:]])
+    return WhoAnswer(query)

@@ -1,0 +1,40 @@
+"""The HTTP side: one Starlette app that each part adds its routes to.
+
+Stateless: everything it knows is in the store, so any number of `coalition serve` processes
+can share one PostgreSQL behind a load balancer. Handlers that touch the store are plain
+functions: Starlette runs them in its thread pool, off the event loop.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from coalition.runtime import Runtime
+
+
+def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    def healthz(_request: Request) -> JSONResponse:
+        try:
+            with runtime.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as e:  # the health check reports, it never raises
+            return JSONResponse({"status": "error", "store": str(e)[:200]}, status_code=503)
+        return JSONResponse({"status": "ok", "store": "ok"})
+
+    def calendar(request: Request) -> Response:
+        from digests.calendar import build_calendar
+        from store.engine import unit_of_work
+
+        with unit_of_work(runtime.engine) as session:
+            cal = build_calendar(session=session, now=runtime.now(),
+                                 name=runtime.config.coalition.name,
+                                 work_stream=request.query_params.get("ws") or None)
+        return Response(cal.to_ical(), media_type="text/calendar; charset=utf-8")
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/calendar.ics", calendar)]
+    routes += extra_routes or []
+    return Starlette(routes=routes)

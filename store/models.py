@@ -1,0 +1,259 @@
+"""The coalition's world as tables.
+
+Reference data (organisations, people, work streams, meetings, deadlines) comes from the data
+file and carries `retired_at`: an item removed from the file is retired, never deleted, so its
+history stays. Every time is timezone-aware UTC (`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime, utcnow
+
+
+def _when(nullable: bool = True, **kw):
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, **kw)
+
+
+def _json_list():
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    acronym: str = Field(unique=True, index=True, max_length=40)
+    name: str
+    kind: str = "member"  # member | partner | secretariat
+    website: str = ""
+    aliases: list[str] = _json_list()
+    parent_id: int | None = Field(default=None, foreign_key="organisation.id")
+    retired_at: dt.datetime | None = _when()
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=320)
+    name: str
+    title: str = ""
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    slack_user_id: str | None = Field(default=None, unique=True, index=True, max_length=40)
+    role: str = "member"  # focal_point | secretariat | member
+    timezone: str = "Europe/Zurich"
+    digest_subscribed: bool = True
+    unsubscribe_token: str = Field(unique=True, max_length=64)
+    retired_at: dt.datetime | None = _when()
+
+
+class WorkStream(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=40)
+    kind: str = "work_stream"  # work_stream | programme_area | work_area
+    number: int | None = None
+    name: str
+    aliases: list[str] = _json_list()
+    description: str = Field(default="", sa_type=Text)
+    lead_note: str = ""
+    keywords: list[str] = _json_list()
+    retired_at: dt.datetime | None = _when()
+
+
+class WorkStreamRole(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("work_stream_id", "organisation_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    work_stream_id: int = Field(foreign_key="workstream.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    role: str  # lead | co-lead | support | interested
+    since: dt.date | None = None
+    until: dt.date | None = None
+    note: str = ""
+    retired_at: dt.datetime | None = _when()
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=60)
+    series: str = "IMG"
+    number: int | None = Field(default=None, index=True)
+    title: str
+    starts_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: dt.datetime | None = _when()
+    timezone: str = "Europe/Zurich"
+    precision: str = "minute"  # minute | day | month
+    online: bool = False
+    location: str = ""
+    link: str = ""
+    chair_id: int | None = Field(default=None, foreign_key="person.id")
+    status: str = "planned"  # planned | held | cancelled
+    purpose: str = Field(default="", sa_type=Text)
+    documents: list[str] = _json_list()
+    retired_at: dt.datetime | None = _when()
+
+
+class AgendaItem(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    number: int
+    title: str
+    work_stream_id: int | None = Field(default=None, foreign_key="workstream.id")
+    presenter: str = ""
+    description: str = Field(default="", sa_type=Text)
+    retired_at: dt.datetime | None = _when()
+
+
+class Attendance(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    position: int = 0
+    present: bool = True
+    retired_at: dt.datetime | None = _when()
+
+
+class Deadline(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=120)
+    title: str
+    description: str = Field(default="", sa_type=Text)
+    due_text: str = ""
+    starts_on: dt.date | None = None
+    due_on: dt.date | None = Field(default=None, index=True)
+    owner_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    owner_person_id: int | None = Field(default=None, foreign_key="person.id")
+    work_stream_id: int | None = Field(default=None, foreign_key="workstream.id")
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    kind: str = "deliverable"  # deliverable | action | milestone
+    status: str = Field(default="open", index=True)  # open | done | cancelled
+    source: str = ""
+    origin: str = "data"  # data (the data file) | minutes | slack | cli
+    done_at: dt.datetime | None = _when()
+    retired_at: dt.datetime | None = _when()
+
+
+class MeetingNote(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "fingerprint"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    agenda_item_id: int | None = Field(default=None, foreign_key="agendaitem.id")
+    kind: str = "discussion"  # discussion | conclusion | next_step
+    speaker: str = ""
+    speaker_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    owner_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    due_on: dt.date | None = None
+    text: str = Field(sa_type=Text)
+    position: int = 0
+    fingerprint: str = Field(max_length=64)
+    source: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Feed(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True, index=True, max_length=2000)
+    title: str = ""
+    kind: str = "news"  # news | publication | member
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    tags: list[str] = _json_list()
+    origin: str = "config"  # config | cli | opml
+    status: str = "new"  # new | ok | warning | failing | retired
+    etag: str = ""
+    last_modified: str = ""
+    last_polled_at: dt.datetime | None = _when()
+    last_success_at: dt.datetime | None = _when()
+    last_error: str = Field(default="", sa_type=Text)
+    error_count: int = 0
+    next_poll_at: dt.datetime | None = _when(index=True)
+    interval_minutes: int = 60
+    alerted_at: dt.datetime | None = _when()
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    retired_at: dt.datetime | None = _when()
+
+
+class FeedEntry(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("feed_id", "identity"),)
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", index=True)
+    identity: str = Field(max_length=64)
+    guid: str = Field(default="", sa_type=Text)
+    link: str = Field(default="", sa_type=Text)
+    title: str = Field(default="", sa_type=Text)
+    summary_html: str = Field(default="", sa_type=Text)
+    author: str = ""
+    published_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    first_seen_at: dt.datetime = Field(sa_type=UTCDateTime)
+    updated_at: dt.datetime | None = _when()
+    content_hash: str = Field(default="", max_length=64)
+    backlog: bool = False
+    work_streams: list[str] = _json_list()
+
+
+class MemberUpdate(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    text: str = Field(sa_type=Text)
+    link: str = ""
+    source: str = "cli"  # slack | feed | cli
+    source_id: str = Field(max_length=200)
+    posted_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    edited_at: dt.datetime | None = _when()
+    deleted_at: dt.datetime | None = _when()
+
+
+class Digest(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(unique=True, index=True, max_length=20)  # ISO week, e.g. 2017-W41
+    starts_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ends_at: dt.datetime = Field(sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DigestDelivery(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("digest_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    digest_id: int = Field(foreign_key="digest.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(default="pending", index=True)
+    # pending | sending | sent | failed | skipped | ambiguous
+    attempts: int = 0
+    message_id: str = ""
+    claimed_by: str = ""
+    claimed_at: dt.datetime | None = _when()
+    sent_at: dt.datetime | None = _when()
+    server_reply: str = ""
+    error: str = Field(default="", sa_type=Text)
+
+
+class SentReminder(SQLModel, table=True):
+    """One row per reminder posted, so that each is posted once (natural key `key`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    channel: str = ""
+    sent_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class SlackEvent(SQLModel, table=True):
+    """Event ids already handled, so Slack's retries are stored once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=100)
+    received_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class JobRun(SQLModel, table=True):
+    """The last run of each scheduled job, and a lease so one process runs it at a time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    last_started_at: dt.datetime | None = _when()
+    last_success_at: dt.datetime | None = _when()
+    last_error: str = Field(default="", sa_type=Text)
+    lease_owner: str = ""
+    lease_until: dt.datetime | None = _when()

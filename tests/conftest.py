@@ -1,0 +1,79 @@
+"""Shared fixtures: a real store on SQLite and, when COALITION_TEST_POSTGRES_URL is set, on
+PostgreSQL (each test in a schema of its own, dropped afterwards)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from store.engine import make_engine, unit_of_work
+from store.migrate import upgrade
+from store.sync import sync_file
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "ewaste-coalition.toml"
+SHARED = ROOT.parent / "shared"
+PG_URL = os.environ.get("COALITION_TEST_POSTGRES_URL", "")
+NOW = dt.datetime(2017, 10, 6, 8, 0, tzinfo=dt.UTC)
+
+
+def _pg_schema_url(schema: str) -> str:
+    url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A fresh, empty store URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need COALITION_TEST_POSTGRES_URL "
+                    "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(store_url):
+    eng = make_engine(store_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def example_engine(engine):
+    """A store with the E-waste Coalition example synced."""
+    with unit_of_work(engine) as session:
+        sync_file(session=session, path=EXAMPLE, now=NOW)
+    return engine
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the real `coalition` command in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("COALITION_", "SLACK_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "coalition.cli", *args], capture_output=True, text=True,
+        env=full_env, cwd=cwd or ROOT, timeout=timeout,
+    )
