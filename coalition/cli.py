@@ -15,6 +15,7 @@ from coalition.config import ConfigError
 from coalition.output import to_jsonable
 from store.datafile import DataFileError
 from store.engine import StoreError, unit_of_work
+from worker.lease import WorkerLockError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Coalition Desk: the coalition's calendar, people and news.")
@@ -133,6 +134,31 @@ def serve(
                 log_level=rt.config.log.level, proxy_headers=True)
 
 
+@app.command()
+def worker(ctx: typer.Context) -> None:
+    """Run the scheduled jobs only (feeds, data-file sync, digests, reminders), no HTTP.
+    Several workers can share one PostgreSQL store; SQLite takes one."""
+    from coalition.service import run_worker
+
+    run_worker(runtime_from(ctx))
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on "
+                                             "(default: [server] host).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on "
+                                             "(default: [server] port).")] = None,
+) -> None:
+    """Run the whole service in one process: the HTTP endpoint and the scheduled jobs."""
+    from coalition.service import run_all
+
+    rt = runtime_from(ctx)
+    run_all(rt, host=host or rt.config.server.host,
+            port=port if port is not None else rt.config.server.port)
+
+
 def _fail(error: Exception, code: int) -> None:
     sys.stderr.write(f"error: {error}\n")
     sys.exit(code)
@@ -144,7 +170,7 @@ def main() -> None:
         app(standalone_mode=False)
     except (ConfigError, DataFileError, UsageError) as e:
         _fail(e, 2)
-    except StoreError as e:
+    except (StoreError, WorkerLockError) as e:
         _fail(e, 1)
     except (typer.Exit, SystemExit) as e:
         sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)))

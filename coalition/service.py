@@ -1,0 +1,83 @@
+"""The service: the worker's jobs wired to the parts, `coalition worker` and `coalition run`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+
+from coalition.runtime import Runtime
+from store.engine import unit_of_work
+from worker.lease import SQLiteWorkerLock
+from worker.loop import Job, Worker
+
+log = logging.getLogger("coalition.service")
+
+
+class DataFileWatcher:
+    """Re-sync the coalition data file whenever its content changes (and once at start)."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.last_digest: str | None = None
+
+    def __call__(self, now: dt.datetime, stop: threading.Event) -> str:
+        from store.sync import sync_file
+
+        path = self.runtime.config.path(self.runtime.config.coalition.data)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest == self.last_digest:
+            return "unchanged"
+        with unit_of_work(self.runtime.engine) as session:
+            report = sync_file(session=session, path=path, now=now)
+        self.last_digest = digest
+        return report.summary()
+
+
+def build_jobs(runtime: Runtime) -> list[Job]:
+    """Every scheduled job; each decides itself whether work is due at `now`."""
+    return [Job("sync-data-file", 60, DataFileWatcher(runtime))]
+
+
+def make_worker(runtime: Runtime) -> Worker:
+    return Worker(engine=runtime.engine, jobs=build_jobs(runtime), now=runtime.now,
+                  speed=runtime.config.clock.speed)
+
+
+def run_worker(runtime: Runtime) -> None:
+    """Jobs only (`coalition worker`); on SQLite, one worker per database file."""
+    worker = make_worker(runtime)
+    worker.install_signal_handlers()
+    with _single_worker_guard(runtime):
+        worker.run_forever()
+
+
+def run_all(runtime: Runtime, *, host: str, port: int) -> None:
+    """HTTP and jobs in one process (`coalition run`); a clean stop on SIGTERM/SIGINT."""
+    import uvicorn
+
+    from coalition.web import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host=host, port=port,
+                                           log_level=runtime.config.log.level,
+                                           proxy_headers=True))
+    worker = make_worker(runtime)
+    worker.install_signal_handlers()
+    with _single_worker_guard(runtime):
+        http = threading.Thread(target=server.run, name="http", daemon=True)
+        http.start()
+        try:
+            worker.run_forever()
+        finally:
+            server.should_exit = True
+            http.join(timeout=8)
+
+
+def _single_worker_guard(runtime: Runtime):
+    url = runtime.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return SQLiteWorkerLock(url.database)
+    from contextlib import nullcontext
+
+    return nullcontext()

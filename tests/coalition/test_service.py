@@ -1,0 +1,93 @@
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from icalendar import Calendar
+
+from tests.conftest import EXAMPLE
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(args, env, cwd):
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("COALITION_", "SLACK_"))}
+    full.update(env)
+    return subprocess.Popen([sys.executable, "-m", "coalition.cli", *args], cwd=cwd, env=full,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_healthy(url: str, proc, timeout: float = 30) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        try:
+            return httpx.get(url, timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered")
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "examples").mkdir()
+    shutil.copy(EXAMPLE, tmp_path / "examples" / EXAMPLE.name)
+    return tmp_path
+
+
+def test_run_serves_health_and_calendar_syncs_the_data_and_stops_on_sigterm(workdir):
+    port = free_port()
+    proc = start(["run", "--port", str(port)], {"COALITION_LOG_FORMAT": "json"}, workdir)
+    try:
+        health = wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+        assert health.json()["status"] == "ok"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # the data-file job syncs the example at start
+            cal = httpx.get(f"http://127.0.0.1:{port}/calendar.ics", timeout=5)
+            if b"5th IMG E-waste meeting" in cal.content:
+                break
+            time.sleep(0.3)
+        parsed = Calendar.from_ical(cal.content)
+        summaries = [str(e.get("summary")) for e in parsed.walk("VEVENT")]
+        assert "5th IMG E-waste meeting" in summaries
+        assert any(s.startswith("Due: Distribute draft Terms of Reference") for s in summaries)
+        ws2 = Calendar.from_ical(httpx.get(f"http://127.0.0.1:{port}/calendar.ics?ws=ws2").content)
+        assert all("ws1" not in str(e.get("uid")) for e in ws2.walk("VEVENT"))
+        second = start(["worker"], {}, workdir)
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 1
+        assert "already runs on the SQLite store" in err
+    finally:
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=15)
+    assert proc.returncode == 0, stderr
+    assert time.monotonic() - started < 10
+    assert '"job": "sync-data-file"' in stderr
+    assert "Traceback" not in stderr
+
+
+def test_calendar_export_validates_with_icalendar(workdir):
+    out = workdir / "c.ics"
+    subprocess.run([sys.executable, "-m", "coalition.cli", "sync"], cwd=workdir, check=True,
+                   capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "coalition.cli", "calendar", "export",
+                             "--out", str(out)], cwd=workdir, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    cal = Calendar.from_ical(out.read_bytes())
+    events = list(cal.walk("VEVENT"))
+    uids = [str(e["uid"]) for e in events]
+    assert len(uids) == len(set(uids))
+    assert "meeting-img-5@coalition-desk" in uids
+    assert "deadline-tor-ws1-ws2-draft@coalition-desk" in uids
+    img6 = next(e for e in events if str(e["uid"]) == "meeting-img-6@coalition-desk")
+    assert str(img6["status"]) == "TENTATIVE"
