@@ -21,9 +21,13 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         try:
             with runtime.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
+                jobs = conn.execute(text(
+                    "SELECT name, last_success_at, last_error FROM jobrun ORDER BY name")).all()
         except Exception as e:  # the health check reports, it never raises
             return JSONResponse({"status": "error", "store": str(e)[:200]}, status_code=503)
-        return JSONResponse({"status": "ok", "store": "ok"})
+        return JSONResponse({"status": "ok", "store": "ok", "jobs": {
+            name: {"last_success": str(ok) if ok else None, "failing": bool(error)}
+            for name, ok, error in jobs}})
 
     def calendar(request: Request) -> Response:
         from digests.calendar import build_calendar
@@ -35,6 +39,14 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
                                  work_stream=request.query_params.get("ws") or None)
         return Response(cal.to_ical(), media_type="text/calendar; charset=utf-8")
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/calendar.ics", calendar)]
+    from coalition.metrics import CONTENT_TYPE, Metrics
+
+    metrics = Metrics(runtime.engine)
+
+    def metrics_endpoint(_request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/calendar.ics", calendar),
+                               Route("/metrics", metrics_endpoint)]
     routes += extra_routes or []
     return Starlette(routes=routes)

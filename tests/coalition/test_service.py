@@ -62,6 +62,10 @@ def test_run_serves_health_and_calendar_syncs_the_data_and_stops_on_sigterm(work
         assert any(s.startswith("Due: Distribute draft Terms of Reference") for s in summaries)
         ws2 = Calendar.from_ical(httpx.get(f"http://127.0.0.1:{port}/calendar.ics?ws=ws2").content)
         assert all("ws1" not in str(e.get("uid")) for e in ws2.walk("VEVENT"))
+        assert "sync-data-file" in httpx.get(f"http://127.0.0.1:{port}/healthz").json()["jobs"]
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'coalition_job_failing{job="sync-data-file"} 0.0' in metrics
+        assert "coalition_feed_entries 0.0" in metrics
         second = start(["worker"], {}, workdir)
         _, err = second.communicate(timeout=30)
         assert second.returncode == 1
