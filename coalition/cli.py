@@ -12,16 +12,18 @@ import typer
 from coalition.calendar_cli import calendar_app
 from coalition.clikit import UsageError, out, runtime_from
 from coalition.config import ConfigError
+from coalition.digest_cli import digest_app
 from coalition.output import to_jsonable
 from store.datafile import DataFileError
 from store.engine import StoreError, unit_of_work
 from worker.lease import WorkerLockError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Coalition Desk: the coalition's calendar, people and news.")
 db_app = typer.Typer(no_args_is_help=True, help="Manage the store's schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(digest_app, name="digest")
 
 
 

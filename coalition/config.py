@@ -85,6 +85,7 @@ class DigestConfig(_Section):
     news_limit: int = Field(default=8, ge=0)
     deadline_weeks: int = Field(default=4, ge=1)
     send_empty: bool = False
+    claim_timeout_seconds: int = Field(default=300, ge=1)
 
 
 class FeedSource(_Section):

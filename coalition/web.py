@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from coalition.runtime import Runtime
+from digests.http import routes as digest_routes
 
 
 def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) -> Starlette:
@@ -48,5 +49,6 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/calendar.ics", calendar),
                                Route("/metrics", metrics_endpoint)]
+    routes += digest_routes(runtime)
     routes += extra_routes or []
     return Starlette(routes=routes)

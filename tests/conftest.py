@@ -77,3 +77,45 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
         [sys.executable, "-m", "coalition.cli", *args], capture_output=True, text=True,
         env=full_env, cwd=cwd or ROOT, timeout=timeout,
     )
+
+
+class LiveServer:
+    """A real uvicorn server on 127.0.0.1 and a free port, in a thread."""
+
+    def __init__(self, app):
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def runtime_for(engine, config):
+    """A Runtime whose store is the test's engine."""
+    from coalition.runtime import Runtime
+
+    runtime = Runtime(config)
+    runtime.__dict__["engine"] = engine
+    return runtime

@@ -1,0 +1,240 @@
+"""A person's weekly digest as data: a pure function of the store, the person and `now`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from store.models import (
+    AgendaItem,
+    Deadline,
+    Feed,
+    FeedEntry,
+    Meeting,
+    MemberUpdate,
+    Organisation,
+    Person,
+    WorkStream,
+    WorkStreamRole,
+)
+
+
+@dataclass
+class MeetingItem:
+    title: str
+    when: str
+    where: str
+    agenda: list[str]
+
+
+@dataclass
+class DeadlineItem:
+    key: str
+    title: str
+    due: str
+    owner: str
+    work_stream: str
+    overdue: bool
+    yours: bool
+
+
+@dataclass
+class UpdateItem:
+    organisation: str
+    text: str
+    link: str
+    posted: str
+
+
+@dataclass
+class NewsItem:
+    title: str
+    link: str
+    summary_html: str
+    source: str
+    published: str
+    work_streams: list[str]
+    relevant: bool
+
+
+@dataclass
+class AdminSection:
+    failing_feeds: list[str] = field(default_factory=list)
+    deadlines_without_owner: list[str] = field(default_factory=list)
+    work_streams_without_lead: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.failing_feeds or self.deadlines_without_owner
+                    or self.work_streams_without_lead)
+
+
+@dataclass
+class DigestContent:
+    coalition: str
+    person_name: str
+    person_email: str
+    timezone: str
+    week: int
+    meeting: MeetingItem | None
+    meeting_day: str
+    deadlines: list[DeadlineItem]
+    actions: list[DeadlineItem]
+    updates: list[UpdateItem]
+    news: list[NewsItem]
+    more_news: int
+    admin: AdminSection | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.meeting or self.deadlines or self.actions or self.updates
+                    or self.news or self.admin)
+
+
+@dataclass
+class Shared:
+    """What every recipient's digest draws on, loaded once per run (not once per person)."""
+
+    now: dt.datetime
+    since: dt.datetime
+    coalition: str
+    orgs: dict[int, str]
+    streams: dict[int, str]
+    stream_orgs: dict[int, set[str]]  # organisation id -> keys of work streams it has a role in
+    feeds: dict[int, str]
+    meeting: Meeting | None
+    agenda: list[str]
+    deadlines: list[Deadline]
+    actions: list[Deadline]
+    updates: list[MemberUpdate]
+    entries: list[FeedEntry]
+    admin: AdminSection
+
+    @classmethod
+    def load(cls, session: Session, *, now: dt.datetime, since: dt.datetime, coalition: str,
+             deadline_weeks: int = 4) -> Shared:
+        streams = {w.id: w.key for w in session.exec(select(WorkStream))}
+        stream_orgs: dict[int, set[str]] = {}
+        for role in session.exec(select(WorkStreamRole).where(
+                WorkStreamRole.retired_at.is_(None))):
+            stream_orgs.setdefault(role.organisation_id, set()).add(streams[role.work_stream_id])
+        meeting = _next_meeting(session, now)
+        agenda = [] if meeting is None else [f"{i.number}. {i.title}" for i in session.exec(
+            select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
+                                     AgendaItem.retired_at.is_(None))
+            .order_by(AgendaItem.number))]
+        horizon = (now + dt.timedelta(weeks=deadline_weeks, days=1)).date()
+        open_deadlines = select(Deadline).where(
+            Deadline.retired_at.is_(None), Deadline.status == "open",
+            Deadline.due_on.is_not(None)).order_by(Deadline.due_on, Deadline.key)
+        return cls(
+            now=now, since=since, coalition=coalition,
+            orgs={o.id: o.acronym for o in session.exec(select(Organisation))},
+            streams=streams, stream_orgs=stream_orgs,
+            feeds={f.id: f.title or f.url for f in session.exec(select(Feed))},
+            meeting=meeting, agenda=agenda,
+            deadlines=list(session.exec(open_deadlines.where(
+                Deadline.kind != "action", Deadline.due_on <= horizon))),
+            actions=list(session.exec(select(Deadline).where(
+                Deadline.retired_at.is_(None), Deadline.status == "open",
+                Deadline.kind == "action").order_by(Deadline.due_on, Deadline.key))),
+            updates=list(session.exec(select(MemberUpdate).where(
+                MemberUpdate.deleted_at.is_(None), MemberUpdate.posted_at >= since,
+                MemberUpdate.posted_at < now).order_by(MemberUpdate.posted_at))),
+            entries=list(session.exec(select(FeedEntry).where(
+                FeedEntry.backlog.is_(False), FeedEntry.first_seen_at >= since,
+                FeedEntry.first_seen_at < now,
+            ).order_by(col(FeedEntry.published_at).desc()).limit(500))),
+            admin=_admin(session),
+        )
+
+
+def _local(value: dt.datetime, timezone: str) -> dt.datetime:
+    return value.astimezone(ZoneInfo(timezone))
+
+
+def _month_over(meeting: Meeting, now: dt.datetime) -> bool:
+    local = _local(meeting.starts_at, meeting.timezone)
+    return (local.replace(day=28) + dt.timedelta(days=4)).replace(day=1) <= now
+
+
+def _next_meeting(session: Session, now: dt.datetime) -> Meeting | None:
+    for m in session.exec(select(Meeting).where(
+        Meeting.retired_at.is_(None), Meeting.status != "cancelled",
+        Meeting.starts_at >= now - dt.timedelta(days=31),
+    ).order_by(Meeting.starts_at, Meeting.key)):
+        over = _month_over(m, now) if m.precision == "month" else (m.ends_at or m.starts_at) <= now
+        if not over:
+            return m
+    return None
+
+
+def _meeting_item(shared: Shared, timezone: str) -> tuple[MeetingItem | None, str]:
+    m = shared.meeting
+    if m is None:
+        return None, ""
+    if m.precision == "month":
+        local = _local(m.starts_at, m.timezone)
+        when, day = f"{local:%B %Y} (date to be confirmed)", f"{local:%b}"
+    else:
+        reader = _local(m.starts_at, timezone)
+        when, day = f"{reader:%A %d %B %Y, %H:%M} ({timezone})", f"{reader:%a}"
+    where = ", ".join(x for x in ("online" if m.online else "", m.location, m.link) if x)
+    return MeetingItem(m.title, when, where or "to be confirmed", shared.agenda), day
+
+
+def _deadline_item(d: Deadline, today: dt.date, shared: Shared, mine: set[str],
+                   org: str) -> DeadlineItem:
+    owner = shared.orgs.get(d.owner_organisation_id, "")
+    stream = shared.streams.get(d.work_stream_id, "")
+    due = d.due_text or (d.due_on.isoformat() if d.due_on else "no date")
+    overdue = d.due_on is not None and d.due_on < today
+    return DeadlineItem(d.key, d.title, due, owner, stream, overdue,
+                        bool(owner and owner == org) or stream in mine)
+
+
+def build_digest(*, person: Person, shared: Shared, deadline_weeks: int = 4,
+                 news_limit: int = 8) -> DigestContent:
+    """Everything one person should read this week, from the run's shared data."""
+    tz = person.timezone
+    now = shared.now
+    today = _local(now, tz).date()
+    horizon = today + dt.timedelta(weeks=deadline_weeks)
+    org = shared.orgs.get(person.organisation_id, "")
+    mine = shared.stream_orgs.get(person.organisation_id, set())
+    meeting, meeting_day = _meeting_item(shared, tz)
+    deadlines = [_deadline_item(d, today, shared, mine, org) for d in shared.deadlines
+                 if d.due_on <= horizon]
+    deadlines.sort(key=lambda d: (not d.overdue, not d.yours))
+    actions = [_deadline_item(d, today, shared, mine, org) for d in shared.actions
+               if d.owner_person_id == person.id
+               or (person.organisation_id and d.owner_organisation_id == person.organisation_id)]
+    updates = [UpdateItem(shared.orgs.get(u.organisation_id, ""), u.text, u.link,
+                          f"{_local(u.posted_at, tz):%a %d %b}") for u in shared.updates]
+    news = [NewsItem(e.title, e.link, e.summary_html, shared.feeds.get(e.feed_id, ""),
+                     f"{_local(e.published_at, tz):%d %b}", list(e.work_streams),
+                     bool(mine & set(e.work_streams))) for e in shared.entries]
+    news.sort(key=lambda n: (not n.relevant, -len(n.work_streams)))
+    return DigestContent(
+        coalition=shared.coalition, person_name=f"{person.title} {person.name}".strip(),
+        person_email=person.email, timezone=tz, week=_local(now, tz).isocalendar()[1],
+        meeting=meeting, meeting_day=meeting_day, deadlines=deadlines, actions=actions,
+        updates=updates, news=news[:news_limit], more_news=max(0, len(news) - news_limit),
+        admin=shared.admin if person.role == "secretariat" and shared.admin else None,
+    )
+
+
+def _admin(session: Session) -> AdminSection:
+    failing = [f"{f.title or f.url}: {f.last_error[:120]}" for f in session.exec(
+        select(Feed).where(Feed.status == "failing", Feed.retired_at.is_(None)))]
+    no_owner = [d.title for d in session.exec(select(Deadline).where(
+        Deadline.retired_at.is_(None), Deadline.status == "open",
+        Deadline.owner_organisation_id.is_(None), Deadline.owner_person_id.is_(None)))]
+    led = select(WorkStreamRole.work_stream_id).where(
+        WorkStreamRole.retired_at.is_(None), col(WorkStreamRole.role).in_(["lead", "co-lead"]))
+    no_lead = [f"{w.name} ({w.key})" for w in session.exec(select(WorkStream).where(
+        WorkStream.retired_at.is_(None), WorkStream.kind == "work_stream",
+        col(WorkStream.id).not_in(led)))]
+    return AdminSection(failing, no_owner, no_lead)

@@ -1,0 +1,231 @@
+"""Delivering a period's digest exactly once.
+
+A Digest row per period and a DigestDelivery row per recipient are created in one transaction
+before anything is sent. Senders then claim pending deliveries (on PostgreSQL with
+FOR UPDATE SKIP LOCKED, so several workers share the work without doubling), and each delivery
+moves claimed -> sending (committed) -> sent (committed, with the server's reply). A sender
+killed mid-send leaves at most its one 'sending' row: that one is marked 'ambiguous' later and
+reported, never sent again by itself; its other claimed rows go back to 'pending'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from digests.compose import compose
+from digests.content import Shared
+from digests.period import Period
+from digests.transport import PermanentError, TransientError
+from store.models import Digest, DigestDelivery, Person
+
+log = logging.getLogger("coalition.digest")
+
+CLAIM_BATCH = 50
+GIVE_UP_AFTER = 3  # deferred deliveries in a row: the server is down, stop this run
+
+
+@dataclass
+class SendReport:
+    period: str
+    counts: Counter = field(default_factory=Counter)
+    this_run: Counter = field(default_factory=Counter)
+    ambiguous: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        run = ", ".join(f"{n} {k}" for k, n in sorted(self.this_run.items())) or "nothing to do"
+        total = ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items()))
+        text = f"{self.period}: this run {run}; in all {total or 'no recipients'}"
+        if self.ambiguous:
+            text += "; ambiguous (check the mail log before resending): " + ", ".join(
+                self.ambiguous)
+        return text
+
+
+def wall() -> dt.datetime:
+    """Real time, for claims and sending times; `now` (maybe a demo clock) is for content."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _insert(session: Session, model, rows: list[dict]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: concurrent preparers never fail or double."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(model).values(rows).on_conflict_do_nothing())
+
+
+def prepare(*, session: Session, period: Period, now: dt.datetime) -> Digest:
+    """The period's Digest and a pending delivery per subscribed person; the caller commits."""
+    _insert(session, Digest, [{"period": period.key, "starts_at": period.starts_at,
+                               "ends_at": period.ends_at, "created_at": now}])
+    digest = session.exec(select(Digest).where(Digest.period == period.key)).one()
+    have = select(DigestDelivery.person_id).where(DigestDelivery.digest_id == digest.id)
+    people = session.exec(select(Person.id).where(
+        Person.retired_at.is_(None), Person.digest_subscribed.is_(True),
+        col(Person.id).not_in(have))).all()
+    _insert(session, DigestDelivery, [{"digest_id": digest.id, "person_id": pid,
+                                       "status": "pending"} for pid in people])
+    return digest
+
+
+def recover(*, session: Session, digest_id: int, now: dt.datetime,
+            claim_timeout: dt.timedelta) -> None:
+    """Deliveries a dead sender left: never-attempted claims go back to pending; one that was
+    being sent becomes 'ambiguous' (it may or may not have reached the server)."""
+    stale = DigestDelivery.claimed_at < now - claim_timeout
+    session.execute(update(DigestDelivery).where(
+        DigestDelivery.digest_id == digest_id, DigestDelivery.status == "claimed", stale,
+    ).values(status="pending", claimed_by=""))
+    session.execute(update(DigestDelivery).where(
+        DigestDelivery.digest_id == digest_id, DigestDelivery.status == "sending", stale,
+    ).values(status="ambiguous", error="the sender stopped while sending this message"))
+
+
+def claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAIM_BATCH,
+          exclude: set[int] | None = None) -> list[int]:
+    """Claim up to `limit` pending deliveries for this sender, atomically."""
+    token = uuid.uuid4().hex
+    with Session(engine) as session:
+        pick = (select(DigestDelivery.id)
+                .where(DigestDelivery.digest_id == digest_id, DigestDelivery.status == "pending")
+                .order_by(DigestDelivery.id).limit(limit))
+        if exclude:
+            pick = pick.where(col(DigestDelivery.id).not_in(exclude))
+        if engine.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        chosen = col(DigestDelivery.id).in_(pick.scalar_subquery())
+        session.execute(update(DigestDelivery).where(chosen)
+                        .values(status="claimed", claimed_by=token, claimed_at=now,
+                                attempts=DigestDelivery.attempts + 1),
+                        execution_options={"synchronize_session": False})
+        session.commit()
+        return list(session.exec(select(DigestDelivery.id).where(
+            DigestDelivery.claimed_by == token, DigestDelivery.status == "claimed")))
+
+
+def _set(engine: Engine, delivery_id: int, **values) -> None:
+    with Session(engine) as session:
+        session.execute(update(DigestDelivery).where(DigestDelivery.id == delivery_id)
+                        .values(**values))
+        session.commit()
+
+
+def _send_with_retries(transport, message, *, tries: int, backoff: float) -> str:
+    for attempt in range(tries):
+        try:
+            return transport.send(message)
+        except TransientError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(backoff * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, transport,
+                stop: threading.Event | None = None, dry_run: bool = False,
+                progress: Callable[[str], None] | None = None,
+                tries: int = 4, backoff: float = 0.5) -> SendReport:
+    """Prepare the period, then send every pending delivery of it; safe to re-run any time."""
+    claim_timeout = dt.timedelta(seconds=config.digest.claim_timeout_seconds)
+    with Session(engine, expire_on_commit=False) as session:
+        digest = prepare(session=session, period=period, now=now)
+        recover(session=session, digest_id=digest.id, now=wall(), claim_timeout=claim_timeout)
+        previous = session.exec(select(func.max(Digest.starts_at)).where(
+            Digest.starts_at < period.starts_at)).one()
+        shared = Shared.load(session, now=now, since=previous or period.starts_at
+                             - dt.timedelta(days=7), coalition=config.coalition.name,
+                             deadline_weeks=config.digest.deadline_weeks)
+        session.commit()
+        digest_id = digest.id
+    report = SendReport(period.key)
+    deferred: set[int] = set()
+    in_a_row = 0
+    while not dry_run:
+        ids = claim(engine=engine, digest_id=digest_id, now=wall(), exclude=deferred)
+        for index, delivery_id in enumerate(ids):
+            if (stop and stop.is_set()) or in_a_row >= GIVE_UP_AFTER:
+                _release(engine, ids[index:])
+                ids = []
+                break
+            try:
+                outcome = _deliver(engine, config, shared, period, delivery_id, transport,
+                                   now=now, tries=tries, backoff=backoff)
+            except Exception as e:  # one recipient's problem never stops the others
+                log.exception("digest delivery %s failed", delivery_id)
+                _set(engine, delivery_id, status="failed", error=f"internal error: {e}"[:1000])
+                outcome = "failed"
+            report.this_run[outcome] += 1
+            if outcome == "deferred":
+                deferred.add(delivery_id)
+                in_a_row += 1
+            else:
+                in_a_row = 0
+            if progress:
+                progress(outcome)
+        if not ids:
+            break
+    if in_a_row >= GIVE_UP_AFTER:
+        log.error("digest %s: %d deliveries in a row could not be sent; the mail server "
+                  "seems unavailable, the rest stay pending for the next run", period.key,
+                  in_a_row)
+    return _summarise(engine, digest_id, report)
+
+
+def _release(engine: Engine, ids: list[int]) -> None:
+    """Hand claimed but unattempted deliveries back: they are safe for anyone to send."""
+    if ids:
+        with Session(engine) as session:
+            session.execute(update(DigestDelivery).where(col(DigestDelivery.id).in_(ids))
+                            .values(status="pending", claimed_by=""))
+            session.commit()
+
+
+def _deliver(engine, config, shared, period, delivery_id, transport, *, now, tries,
+             backoff) -> str:
+    with Session(engine) as session:
+        delivery = session.get(DigestDelivery, delivery_id)
+        person = session.get(Person, delivery.person_id)
+    if person.retired_at is not None or not person.digest_subscribed:
+        _set(engine, delivery_id, status="skipped", error="unsubscribed before sending")
+        return "skipped"
+    composed = compose(person=person, shared=shared, config=config, period=period, now=now,
+                       delivery_id=delivery_id)
+    if composed is None:
+        _set(engine, delivery_id, status="skipped", error="nothing to report this week")
+        return "skipped"
+    _set(engine, delivery_id, status="sending", message_id=composed["Message-ID"])
+    try:
+        reply = _send_with_retries(transport, composed, tries=tries, backoff=backoff)
+    except PermanentError as e:
+        _set(engine, delivery_id, status="failed", error=str(e)[:1000])
+        log.warning("digest to %s refused: %s", person.email, e)
+        return "failed"
+    except TransientError as e:
+        _set(engine, delivery_id, status="pending", claimed_by="", error=str(e)[:1000])
+        log.warning("digest to %s not sent yet, will retry: %s", person.email, e)
+        return "deferred"
+    _set(engine, delivery_id, status="sent", sent_at=wall(), server_reply=reply[:500], error="")
+    return "sent"
+
+
+def _summarise(engine: Engine, digest_id: int, report: SendReport) -> SendReport:
+    with Session(engine) as session:
+        for status, n in session.exec(select(DigestDelivery.status, func.count()).where(
+                DigestDelivery.digest_id == digest_id).group_by(DigestDelivery.status)):
+            report.counts[status] = n
+        report.ambiguous = list(session.exec(
+            select(Person.email).join(DigestDelivery, DigestDelivery.person_id == Person.id)
+            .where(DigestDelivery.digest_id == digest_id, DigestDelivery.status == "ambiguous")))
+    return report

@@ -1,0 +1,63 @@
+"""Digest links on `coalition serve`: unsubscribe (RFC 8058 one-click) and view in browser."""
+
+from __future__ import annotations
+
+import html
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from digests.compose import render_delivery
+from digests.tokens import person_for
+from store.models import Digest, DigestDelivery
+
+_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<style>body{{font-family:-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:32rem;
+margin:3rem auto;padding:0 1rem;line-height:1.5}}button{{font-size:1rem;padding:.5rem 1rem}}
+</style></head><body><h1>{title}</h1>{body}</body></html>"""
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
+
+
+def routes(runtime) -> list[Route]:
+    secret = runtime.config.secrets.unsubscribe_secret
+
+    def unsubscribe(request: Request):
+        token = request.query_params.get("token", "")
+        with Session(runtime.engine) as session:
+            person = person_for(session, token, secret)
+            if person is None:
+                return _page("Link not valid", "<p>This unsubscribe link is not valid. "
+                             "Reply to any digest to reach the secretariat.</p>", 400)
+            if request.method == "GET":
+                return _page("Unsubscribe", (
+                    f"<p>Stop the weekly digest for {html.escape(person.email)}?</p>"
+                    f'<form method="post"><input type="hidden" name="token" '
+                    f'value="{html.escape(token)}"><button type="submit">Unsubscribe</button>'
+                    "</form>"))
+            person.digest_subscribed = False  # idempotent: a second click changes nothing
+            session.add(person)
+            session.commit()
+            return _page("Unsubscribed", f"<p>{html.escape(person.email)} will no longer "
+                         "receive the weekly digest. Use <code>subscribe</code> in Slack to "
+                         "come back.</p>")
+
+    def view_in_browser(request: Request):
+        token = request.query_params.get("token", "")
+        with Session(runtime.engine) as session:
+            person = person_for(session, token, secret)
+            delivery = session.get(DigestDelivery, int(request.path_params["delivery_id"]))
+            if person is None or delivery is None or delivery.person_id != person.id:
+                return _page("Link not valid", "<p>This link is not valid.</p>", 400)
+            digest = session.get(Digest, delivery.digest_id)
+            return HTMLResponse(render_delivery(session=session, config=runtime.config,
+                                                digest=digest, delivery=delivery,
+                                                person=person))
+
+    return [Route("/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+            Route("/digest/{delivery_id:int}", view_in_browser)]

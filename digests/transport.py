@@ -1,0 +1,135 @@
+"""Mail transports: `smtp` (one connection reused, reconnect on drop) and `outbox` (.eml files).
+
+`send(message)` returns the server's reply on success, raises TransientError (4xx, dropped
+connection: worth retrying) or PermanentError (5xx: this recipient fails, the rest go on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import smtplib
+import ssl
+from email import policy
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+SMTP_POLICY = policy.SMTP  # CRLF line ends, as SMTP wants them on the wire
+
+
+class TransientError(Exception):
+    pass
+
+
+class PermanentError(Exception):
+    pass
+
+
+class OutboxTransport:
+    """Writes each message as an .eml file: the demo shows real emails with no mail server."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", message["Message-ID"].strip("<>")) + ".eml"
+        path = self.folder / name
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(message.as_bytes())
+        os.replace(tmp, path)  # atomic: a crash leaves no half-written email
+        return f"outbox: {path.name}"
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpTransport:
+    def __init__(self, *, host: str, port: int, security: str, user: str = "",
+                 password: str = "", timeout: float = 30.0, local_hostname: str | None = None):
+        self.host, self.port, self.security = host, port, security
+        self.user, self.password, self.timeout = user, password, timeout
+        self.local_hostname = local_hostname
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            if self.security == "tls":
+                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                        local_hostname=self.local_hostname,
+                                        context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
+                                    local_hostname=self.local_hostname)
+                if self.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self.password)
+        except smtplib.SMTPAuthenticationError as e:
+            raise PermanentError(f"SMTP login as {self.user!r} refused: {e.smtp_code}") from e
+        except (OSError, smtplib.SMTPException) as e:
+            raise TransientError(f"cannot connect to SMTP {self.host}:{self.port}: {e}") from e
+        return smtp
+
+    def send(self, message: EmailMessage) -> str:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        smtp = self._smtp
+        sender = getaddresses([message["From"]])[0][1]
+        recipients = [addr for _, addr in getaddresses(message.get_all("To", []))]
+        try:
+            smtp.ehlo_or_helo_if_needed()
+            self._expect(smtp.mail(sender), (250,))
+            for rcpt in recipients:
+                self._expect(smtp.rcpt(rcpt), (250, 251))
+            code, reply = smtp.data(message.as_bytes(policy=SMTP_POLICY))
+            self._expect((code, reply), (250,))
+            return f"{code} {reply.decode(errors='replace')}"
+        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as e:
+            self._drop()
+            raise TransientError(f"SMTP connection lost: {e}") from e
+        except (TransientError, PermanentError):
+            self._reset()
+            raise
+
+    @staticmethod
+    def _expect(answer: tuple[int, bytes], ok: tuple[int, ...]) -> None:
+        code, reply = answer
+        if code in ok:
+            return
+        text = f"{code} {reply.decode(errors='replace')}"
+        if 400 <= code < 500 or code == -1:
+            raise TransientError(text)
+        raise PermanentError(text)
+
+    def _reset(self) -> None:
+        try:
+            if self._smtp is not None:
+                self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._smtp.quit()
+            self._drop()
+
+
+def make_transport(config):
+    """The transport the configuration names; the password only from the environment."""
+    email = config.email
+    if email.transport == "outbox":
+        return OutboxTransport(config.path(email.outbox_dir))
+    return SmtpTransport(host=email.smtp_host, port=email.smtp_port,
+                         security=email.smtp_security, user=email.smtp_user,
+                         password=config.secrets.smtp_password, timeout=email.smtp_timeout)

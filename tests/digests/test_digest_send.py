@@ -1,0 +1,145 @@
+import datetime as dt
+import email
+from email import policy
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from coalition.config import load_config
+from digests.delivery import send_period
+from digests.period import parse_period_key
+from digests.transport import OutboxTransport, make_transport
+from store.models import DigestDelivery, Person
+from tests.conftest import LiveServer, runtime_for
+from tests.digests.conftest import smtp_config
+
+MONDAY = dt.datetime(2017, 10, 8, 22, 0, tzinfo=dt.UTC)  # Monday 9 October 2017, 00:00 Geneva
+W41 = "2017-W41"
+
+
+def subscribed_emails(engine) -> set[str]:
+    with Session(engine) as session:
+        return {p.email for p in session.exec(select(Person).where(
+            Person.digest_subscribed.is_(True), Person.retired_at.is_(None)))}
+
+
+def send(engine, config, period=W41, now=MONDAY, **kw):
+    transport = make_transport(config)
+    try:
+        return send_period(engine=engine, config=config, now=now, transport=transport,
+                           period=parse_period_key(period, config.coalition.timezone),
+                           backoff=0.01, **kw)
+    finally:
+        transport.close()
+
+
+def test_every_subscribed_member_gets_one_well_formed_digest_and_a_rerun_sends_nothing(
+        example_engine, smtp):
+    config = smtp_config(smtp.port)
+    report = send(example_engine, config)
+    members = subscribed_emails(example_engine)
+    assert report.this_run["sent"] == len(members) == len(smtp.messages)
+    assert sorted(smtp.recipients) == sorted(members)
+    message = next(m for m in smtp.messages if "tatiana.terekhova" in m["To"])
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["Subject"].startswith("E-waste Coalition — week 41: ")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "<https://desk.example.org/unsubscribe?token=" in message["List-Unsubscribe"]
+    assert message["Message-ID"].startswith("<digest-2017-W41-")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "1st WS1 Team Meeting" in text and "1st WS1 Team Meeting" in html
+    assert 'style="' in html  # CSS inlined for mail clients
+    assert "FOR THE SECRETARIAT" not in text  # a focal point gets no admin section
+    secretariat = next(m for m in smtp.messages if "garam.bel" in m["To"])
+    assert "Work stream without a lead: Systematic sharing of knowledge (ws2)" in \
+        secretariat.get_body(("plain",)).get_content()
+
+    again = send(example_engine, config)
+    assert again.this_run == {} and len(smtp.messages) == len(members)
+    with Session(example_engine) as session:
+        replies = {d.server_reply for d in session.exec(select(DigestDelivery))}
+    assert all(r.startswith("250 2.0.0 queued as") for r in replies)
+
+
+def test_dropped_connection_reconnects_and_sends_the_rest(example_engine, smtp):
+    smtp.drop_after = 4
+    report = send(example_engine, smtp_config(smtp.port))
+    members = subscribed_emails(example_engine)
+    assert report.this_run["sent"] == len(members)
+    assert all(smtp.count_for(m) == 1 for m in members)
+
+
+def test_451_is_retried_and_550_fails_only_that_member(example_engine, smtp):
+    smtp.tempfail_next = 2
+    smtp.refuse = {"marit.nilses@example.org"}
+    report = send(example_engine, smtp_config(smtp.port))
+    members = subscribed_emails(example_engine)
+    assert report.this_run["failed"] == 1
+    assert report.this_run["sent"] == len(members) - 1
+    assert smtp.count_for("marit.nilses@example.org") == 0
+    with Session(example_engine) as session:
+        failed = session.exec(select(DigestDelivery).where(
+            DigestDelivery.status == "failed")).one()
+        assert "550" in failed.error
+
+
+def test_unsubscribed_member_is_left_out_of_the_next_period(example_engine, tmp_path):
+    from coalition.web import create_app
+    from digests.tokens import sign
+
+    config = load_config(None, env={"COALITION_EMAIL_OUTBOX_DIR": str(tmp_path / "out"),
+                                    "COALITION_SECRET_KEY": "k" * 32})
+    send(example_engine, config)
+    with Session(example_engine) as session:
+        person = session.exec(select(Person).where(
+            Person.email == "nelson.manda@example.org")).one()
+    token = sign(person.unsubscribe_token, "k" * 32)
+    with LiveServer(create_app(runtime_for(example_engine, config))) as server, \
+            httpx.Client(base_url=server.url) as client:
+        assert client.get("/unsubscribe", params={"token": "forged.123"}).status_code == 400
+        assert client.get("/unsubscribe", params={"token": person.unsubscribe_token}
+                          ).status_code == 400  # unsigned when a key is set: refused
+        with Session(example_engine) as session:
+            delivery = session.exec(select(DigestDelivery).where(
+                DigestDelivery.person_id == person.id)).one()
+        view = client.get(f"/digest/{delivery.id}", params={"token": token})
+        assert view.status_code == 200 and "Mr. Nelson Manda" in view.text
+        assert client.get(f"/digest/{delivery.id + 1}", params={"token": token}
+                          ).status_code == 400
+        page = client.get("/unsubscribe", params={"token": token})
+        assert page.status_code == 200 and "nelson.manda@example.org" in page.text
+        for _ in range(2):  # one-click, as RFC 8058 mail clients POST it; idempotent
+            done = client.post("/unsubscribe", params={"token": token},
+                               data={"List-Unsubscribe": "One-Click"})
+            assert done.status_code == 200 and "no longer" in done.text
+    before = len(list((tmp_path / "out").iterdir()))
+    report = send(example_engine, config, period="2017-W42",
+                  now=MONDAY + dt.timedelta(days=7))
+    assert report.this_run["sent"] == len(subscribed_emails(example_engine))
+    sent = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in (tmp_path / "out").iterdir()]
+    assert len(sent) - before == report.this_run["sent"]
+    assert not any("nelson.manda" in m["To"] and "W42" in m["Message-ID"] for m in sent)
+
+
+def test_outbox_transport_writes_eml_files_atomically(tmp_path):
+    from digests.message import build_message
+
+    msg = build_message(sender="A <a@example.org>", reply_to="", to="B <b@example.org>",
+                        subject="Hi\r\nBcc: evil@example.org", text="t", html="<p>h</p>",
+                        period=W41, list_id="L <l.example.org>",
+                        unsubscribe_url="https://x/u?token=1", now=MONDAY)
+    reply = OutboxTransport(tmp_path).send(msg)
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and reply == f"outbox: {files[0].name}"
+    parsed = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert parsed["Bcc"] is None and parsed["Subject"] == "Hi Bcc: evil@example.org"
+
+
+@pytest.mark.parametrize("bad", ["2017-41", "2017-W60"])
+def test_bad_period_is_a_usage_error(bad):
+    with pytest.raises(ValueError):
+        parse_period_key(bad, "Europe/Zurich")
