@@ -35,9 +35,52 @@ class DataFileWatcher:
         return report.summary()
 
 
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class WeeklyDigest:
+    """Send this week's digest once its weekday and time have come (in the coalition's
+    timezone, so daylight-saving changes are followed); after a downtime, on start."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+
+    def due(self, now: dt.datetime):
+        from zoneinfo import ZoneInfo
+
+        from digests.period import period_at
+
+        cfg = self.runtime.config
+        tz = ZoneInfo(cfg.coalition.timezone)
+        period = period_at(now, cfg.coalition.timezone)
+        monday = period.starts_at.astimezone(tz).date()
+        hour, minute = map(int, cfg.digest.time.split(":"))
+        send_at = dt.datetime.combine(monday + dt.timedelta(days=_WEEKDAYS.index(
+            cfg.digest.weekday)), dt.time(hour, minute), tz)
+        return period if now >= send_at else None
+
+    def __call__(self, now: dt.datetime, stop: threading.Event) -> str:
+        from digests.delivery import send_period
+        from digests.transport import make_transport
+
+        period = self.due(now)
+        if period is None:
+            return "not yet"
+        transport = make_transport(self.runtime.config)
+        try:
+            report = send_period(engine=self.runtime.engine, config=self.runtime.config,
+                                 period=period, now=now, transport=transport, stop=stop)
+        finally:
+            transport.close()
+        return report.summary()
+
+
 def build_jobs(runtime: Runtime) -> list[Job]:
     """Every scheduled job; each decides itself whether work is due at `now`."""
-    return [Job("sync-data-file", 60, DataFileWatcher(runtime))]
+    return [
+        Job("sync-data-file", 60, DataFileWatcher(runtime)),
+        Job("weekly-digest", 60, WeeklyDigest(runtime), exclusive=False),
+    ]
 
 
 def make_worker(runtime: Runtime) -> Worker:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -33,6 +35,7 @@ from store.models import Digest, DigestDelivery, Person
 log = logging.getLogger("coalition.digest")
 
 CLAIM_BATCH = 50
+SENDER = f"{socket.gethostname()}:{os.getpid()}"  # who claimed a delivery, for the record
 GIVE_UP_AFTER = 3  # deferred deliveries in a row: the server is down, stop this run
 
 
@@ -96,7 +99,7 @@ def recover(*, session: Session, digest_id: int, now: dt.datetime,
 def claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAIM_BATCH,
           exclude: set[int] | None = None) -> list[int]:
     """Claim up to `limit` pending deliveries for this sender, atomically."""
-    token = uuid.uuid4().hex
+    token = f"{SENDER}:{uuid.uuid4().hex[:12]}"
     with Session(engine) as session:
         pick = (select(DigestDelivery.id)
                 .where(DigestDelivery.digest_id == digest_id, DigestDelivery.status == "pending")
@@ -142,17 +145,22 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
     with Session(engine, expire_on_commit=False) as session:
         digest = prepare(session=session, period=period, now=now)
         recover(session=session, digest_id=digest.id, now=wall(), claim_timeout=claim_timeout)
+        session.commit()
+        digest_id = digest.id
+        waiting = session.exec(select(DigestDelivery.id).where(
+            DigestDelivery.digest_id == digest_id,
+            DigestDelivery.status == "pending")).first()
+        if waiting is None or dry_run:
+            return _summarise(engine, digest_id, SendReport(period.key))
         previous = session.exec(select(func.max(Digest.starts_at)).where(
             Digest.starts_at < period.starts_at)).one()
         shared = Shared.load(session, now=now, since=previous or period.starts_at
                              - dt.timedelta(days=7), coalition=config.coalition.name,
                              deadline_weeks=config.digest.deadline_weeks)
-        session.commit()
-        digest_id = digest.id
     report = SendReport(period.key)
     deferred: set[int] = set()
     in_a_row = 0
-    while not dry_run:
+    while True:
         ids = claim(engine=engine, digest_id=digest_id, now=wall(), exclude=deferred)
         for index, delivery_id in enumerate(ids):
             if (stop and stop.is_set()) or in_a_row >= GIVE_UP_AFTER:

@@ -18,6 +18,8 @@ from store.engine import make_engine, unit_of_work
 from store.migrate import upgrade
 from store.sync import sync_file
 
+pytest_plugins = ["tests.smtp_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ewaste-coalition.toml"
 SHARED = ROOT.parent / "shared"

@@ -63,6 +63,16 @@ def release(engine: Engine, name: str, owner: str, *, finished_at: dt.datetime,
         session.commit()
 
 
+def record(engine: Engine, name: str, *, finished_at: dt.datetime, error: str | None) -> None:
+    """Record a run of a job that takes no lease."""
+    _ensure_row(engine, name)
+    values: dict = ({"last_success_at": finished_at, "last_error": ""} if error is None
+                    else {"last_error": error[:2000]})
+    with Session(engine) as session:
+        session.execute(update(JobRun).where(JobRun.name == name).values(**values))
+        session.commit()
+
+
 class SQLiteWorkerLock:
     """An exclusive lock file beside the SQLite database: one worker per file."""
 

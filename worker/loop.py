@@ -32,6 +32,9 @@ class Job:
     every_seconds: float
     run: Callable[[dt.datetime, threading.Event], object]
     lease_seconds: float = 600.0
+    # False for work that shares itself out safely (digest deliveries are claimed row by row
+    # with SKIP LOCKED): every worker runs it, so the work spreads across them.
+    exclusive: bool = True
 
 
 class Worker:
@@ -54,8 +57,8 @@ class Worker:
             return
         started = self.now()
         try:
-            if not lease.acquire(self.engine, job.name, self.owner, started,
-                                 dt.timedelta(seconds=job.lease_seconds)):
+            if job.exclusive and not lease.acquire(self.engine, job.name, self.owner, started,
+                                                   dt.timedelta(seconds=job.lease_seconds)):
                 log.debug("job %s is running elsewhere", job.name)
                 return
         except Exception:
@@ -65,14 +68,18 @@ class Worker:
         t0 = time.monotonic()
         try:
             result = job.run(started, self.stop)
-            log.info("job %s done", job.name, extra={
+            log.info("job %s done: %s", job.name, result if result is not None else "ok", extra={
                 "job": job.name, "seconds": round(time.monotonic() - t0, 3),
                 "result": str(result) if result is not None else ""})
         except Exception as e:
             error = f"{type(e).__name__}: {e}"
             log.exception("job %s failed", job.name, extra={"job": job.name})
         try:
-            lease.release(self.engine, job.name, self.owner, finished_at=self.now(), error=error)
+            if job.exclusive:
+                lease.release(self.engine, job.name, self.owner, finished_at=self.now(),
+                              error=error)
+            else:
+                lease.record(self.engine, job.name, finished_at=self.now(), error=error)
         except Exception:
             log.exception("job %s: cannot record its run", job.name)
 

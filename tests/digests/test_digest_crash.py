@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from store.engine import unit_of_work
 from store.models import DigestDelivery, Organisation, Person
 from tests.conftest import ROOT
-from tests.digests.conftest import wait_for
+from tests.smtp_server import wait_for
 
 EXTRA = 40
 

@@ -12,7 +12,7 @@ from digests.period import parse_period_key
 from digests.transport import OutboxTransport, make_transport
 from store.models import DigestDelivery, Person
 from tests.conftest import LiveServer, runtime_for
-from tests.digests.conftest import smtp_config
+from tests.smtp_server import smtp_config
 
 MONDAY = dt.datetime(2017, 10, 8, 22, 0, tzinfo=dt.UTC)  # Monday 9 October 2017, 00:00 Geneva
 W41 = "2017-W41"
