@@ -24,6 +24,11 @@ _NUMBER = re.compile(r"\b(\d{1,3})\b")
 _ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b")
 
 
+def clean_text(text: str) -> str:
+    """The question without mentions of the bot and with its spaces tidied."""
+    return _clean(text)
+
+
 def _clean(text: str) -> str:
     text = re.sub(r"<@[A-Z0-9]+(?:\|[^>]*)?>", " ", text)  # Slack mentions of the bot
     return " ".join(text.replace("?", " ").replace("’", "'").split())
@@ -52,6 +57,8 @@ def _command(word: str, rest: str, text: str) -> Request:
         rest = re.sub(r"^(?:is|are|'s)\s+", "", rest, flags=re.I)
     if word in ("lead", "who") and rest:
         return Request(word, {"query": rest}, text)
+    if word in ("meeting", "deadline") and rest.split()[:1] not in (["add"], ["edit"], ["done"]):
+        return _sentence(text)  # "meeting 5", "deadline for BRS": a question, not a form
     if word in ("news", "update", "note", "meeting", "deadline", "minutes"):
         return Request(word, {"text": rest}, text)
     if word in ("meetings", "subscribe", "unsubscribe", "help", "sync"):

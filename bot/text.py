@@ -16,6 +16,8 @@ from bot.answers import (
     PersonRef,
     WhoAnswer,
 )
+from bot.headlines import NewsAnswer
+from bot.writes import Done, Later, NeedsModal, Refused
 
 ROLE_LABELS = {"lead": "Lead", "co-lead": "Co-lead", "support": "Support",
                "interested": "Interested"}
@@ -27,7 +29,11 @@ HELP = """I can answer these (a command word or a plain question):
   who ORG|PERSON                      an organisation's roles and focal points, or who a person is
   meetings                            upcoming and recent meetings
   news [TEXT]                         the latest news and publications
-  help                                this list"""
+  update TEXT                         record a news update of your organisation
+  subscribe | unsubscribe             the weekly email digest
+  help                                this list
+For the secretariat: meeting add|edit KEY, deadline add|edit|done KEY, note ITEM TEXT,
+minutes N, sync"""
 
 
 def when(meeting: MeetingView, timezone: str) -> str:
@@ -170,10 +176,29 @@ def help_text(a: HelpAnswer) -> str:
     return f"{a.note}\n\n{HELP}" if a.note else HELP
 
 
+def news_text(a: NewsAnswer) -> str:
+    about = f" about {a.query!r}" if a.query else ""
+    if not a.items:
+        return f"No news{about} yet."
+    lines = [f"Latest news{about}:"]
+    lines += [f"  • {i.title} — {i.source}, {i.published_at:%d %b %Y}"
+              + (f" <{i.link}>" if i.link else "") for i in a.items]
+    return "\n".join(lines)
+
+
+def refused_text(a: Refused) -> str:
+    who = ", ".join(a.who_can) or "the secretariat"
+    return f"Sorry, only the secretariat can {a.action}. Please ask {who}."
+
+
 def render(answer) -> str:
     for kind, fn in ((AgendaAnswer, agenda_text), (DeadlinesAnswer, deadlines_text),
                      (LeadAnswer, lead_text), (WhoAnswer, who_text),
-                     (MeetingsAnswer, meetings_text), (HelpAnswer, help_text)):
+                     (MeetingsAnswer, meetings_text), (HelpAnswer, help_text),
+                     (NewsAnswer, news_text), (Refused, refused_text),
+                     (Done, lambda a: a.text),
+                     (NeedsModal, lambda a: f"Opening the {a.kind} form…"),
+                     (Later, lambda a: f"Working on `{a.command}`…")):
         if isinstance(answer, kind):
             return fn(answer)
     return str(answer)

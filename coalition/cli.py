@@ -14,6 +14,7 @@ from coalition.clikit import UsageError, out, runtime_from
 from coalition.config import ConfigError
 from coalition.digest_cli import digest_app
 from coalition.output import to_jsonable
+from coalition.slack_cli import slack_app
 from store.datafile import DataFileError
 from store.engine import StoreError, unit_of_work
 from worker.lease import WorkerLockError
@@ -24,6 +25,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Manage the store's schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(digest_app, name="digest")
+app.add_typer(slack_app, name="slack")
 
 
 

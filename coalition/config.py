@@ -59,6 +59,7 @@ class SlackConfig(_Section):
     updates_channel: str = ""
     secretariat_channel: str = ""
     reminder_days: list[int] = [7, 1]
+    reminders_channel: str = ""
     api_url: str = ""
 
 
@@ -192,6 +193,8 @@ def _env_overrides(env: dict[str, str]) -> dict[str, dict[str, Any]]:
             elif field == "today" and value == "":
                 value = None
             overrides.setdefault(section, {})[info.alias or field] = value
+    if env.get("SLACK_API_URL") and "api_url" not in overrides.get("slack", {}):
+        overrides.setdefault("slack", {})["api_url"] = env["SLACK_API_URL"]
     return overrides
 
 

@@ -46,6 +46,7 @@ def preview(
 
     from digests.compose import compose
     from digests.content import Shared
+    from digests.message import body
     from digests.period import period_at
     from store.models import Person
 
@@ -64,13 +65,13 @@ def preview(
     if message is None:
         out.print(f"Nothing to tell {to} this week: no digest would be sent.")
         return
-    html = message.get_body(("html",)).get_content()
+    html = body(message, "html")
     if out_file:
         out_file.write_text(html, encoding="utf-8")
         out.print(f"Subject: {message['Subject']}\nwrote {out_file}")
     else:
         sys.stdout.write(f"Subject: {message['Subject']}\n\n"
-                         + message.get_body(("plain",)).get_content())
+                         + body(message, "plain"))
 
 
 @digest_app.command()

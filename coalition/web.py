@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.http import routes as slack_routes
 from coalition.runtime import Runtime
 from digests.http import routes as digest_routes
 
@@ -50,5 +51,6 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/calendar.ics", calendar),
                                Route("/metrics", metrics_endpoint)]
     routes += digest_routes(runtime)
+    routes += slack_routes(runtime)
     routes += extra_routes or []
     return Starlette(routes=routes)

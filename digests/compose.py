@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
 from urllib.parse import quote
 
 from digests.content import DigestContent, Shared, build_digest
-from digests.message import build_message
+from digests.message import body, build_message
 from digests.period import Period
 from digests.render import render_html, render_text
 from digests.tokens import sign
@@ -48,7 +48,7 @@ def render(content: DigestContent, *, subject_line: str, view_url: str,
 
 
 def compose(*, person: Person, shared: Shared, config, period: Period, now: dt.datetime,
-            delivery_id: int | None) -> EmailMessage | None:
+            delivery_id: int | None) -> MIMEMultipart | None:
     """The message for this person, or None when there is nothing to tell them."""
     content = build_digest(person=person, shared=shared,
                            deadline_weeks=config.digest.deadline_weeks,
@@ -79,7 +79,7 @@ def render_delivery(*, session, config, digest, delivery, person) -> str:
                       delivery_id=delivery.id)
     if message is None:
         return "<p>There was nothing to report that week.</p>"
-    return message.get_body(("html",)).get_content()
+    return body(message, "html")
 
 
 def _domain(address: str) -> str:

@@ -118,13 +118,6 @@ def claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAI
             DigestDelivery.claimed_by == token, DigestDelivery.status == "claimed")))
 
 
-def _set(engine: Engine, delivery_id: int, **values) -> None:
-    with Session(engine) as session:
-        session.execute(update(DigestDelivery).where(DigestDelivery.id == delivery_id)
-                        .values(**values))
-        session.commit()
-
-
 def _send_with_retries(transport, message, *, tries: int, backoff: float) -> str:
     for attempt in range(tries):
         try:
@@ -158,32 +151,41 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
                              - dt.timedelta(days=7), coalition=config.coalition.name,
                              deadline_weeks=config.digest.deadline_weeks)
     report = SendReport(period.key)
+    ledger = _Ledger(engine)
     deferred: set[int] = set()
     in_a_row = 0
-    while True:
-        ids = claim(engine=engine, digest_id=digest_id, now=wall(), exclude=deferred)
-        for index, delivery_id in enumerate(ids):
-            if (stop and stop.is_set()) or in_a_row >= GIVE_UP_AFTER:
-                _release(engine, ids[index:])
-                ids = []
+    try:
+        while True:
+            ids = claim(engine=engine, digest_id=digest_id, now=wall(), exclude=deferred)
+            people = _people(engine, ids)
+            composed = _compose_each(config, shared, period, now, ids, people)
+            for index, delivery_id in enumerate(ids):
+                if (stop and stop.is_set()) or in_a_row >= GIVE_UP_AFTER:
+                    ledger.flush()
+                    _release(engine, ids[index:])
+                    ids = []
+                    break
+                try:
+                    outcome = _deliver(ledger, delivery_id, people[delivery_id],
+                                       next(composed), transport, tries=tries,
+                                       backoff=backoff)
+                except Exception as e:  # one recipient's problem never stops the others
+                    log.exception("digest delivery %s failed", delivery_id)
+                    ledger.write(delivery_id, status="failed",
+                                 error=f"internal error: {e}"[:1000])
+                    outcome = "failed"
+                report.this_run[outcome] += 1
+                if outcome == "deferred":
+                    deferred.add(delivery_id)
+                    in_a_row += 1
+                else:
+                    in_a_row = 0
+                if progress:
+                    progress(outcome)
+            if not ids:
                 break
-            try:
-                outcome = _deliver(engine, config, shared, period, delivery_id, transport,
-                                   now=now, tries=tries, backoff=backoff)
-            except Exception as e:  # one recipient's problem never stops the others
-                log.exception("digest delivery %s failed", delivery_id)
-                _set(engine, delivery_id, status="failed", error=f"internal error: {e}"[:1000])
-                outcome = "failed"
-            report.this_run[outcome] += 1
-            if outcome == "deferred":
-                deferred.add(delivery_id)
-                in_a_row += 1
-            else:
-                in_a_row = 0
-            if progress:
-                progress(outcome)
-        if not ids:
-            break
+    finally:
+        ledger.flush()
     if in_a_row >= GIVE_UP_AFTER:
         log.error("digest %s: %d deliveries in a row could not be sent; the mail server "
                   "seems unavailable, the rest stay pending for the next run", period.key,
@@ -191,40 +193,87 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
     return _summarise(engine, digest_id, report)
 
 
+class _Ledger:
+    """Writes delivery states. A 'sent' mark rides in the same transaction as the next
+    message's 'sending' mark: one commit per message, and still never more than one
+    delivery in 'sending' at a time."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sent: tuple[int, dict] | None = None
+
+    def write(self, delivery_id: int, **values) -> None:
+        with self.engine.begin() as conn:
+            if self.sent is not None:
+                conn.execute(update(DigestDelivery).where(
+                    DigestDelivery.id == self.sent[0]).values(**self.sent[1]))
+                self.sent = None
+            conn.execute(update(DigestDelivery).where(DigestDelivery.id == delivery_id)
+                         .values(**values))
+
+    def mark_sent(self, delivery_id: int, **values) -> None:
+        self.flush()
+        self.sent = (delivery_id, values)
+
+    def flush(self) -> None:
+        if self.sent is not None:
+            sent, self.sent = self.sent, None
+            with self.engine.begin() as conn:
+                conn.execute(update(DigestDelivery).where(DigestDelivery.id == sent[0])
+                             .values(**sent[1]))
+
+
+def _people(engine: Engine, ids: list[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    with Session(engine) as session:
+        return {d_id: person for d_id, person in session.exec(
+            select(DigestDelivery.id, Person).join(Person, DigestDelivery.person_id == Person.id)
+            .where(col(DigestDelivery.id).in_(ids)))}
+
+
 def _release(engine: Engine, ids: list[int]) -> None:
     """Hand claimed but unattempted deliveries back: they are safe for anyone to send."""
     if ids:
-        with Session(engine) as session:
-            session.execute(update(DigestDelivery).where(col(DigestDelivery.id).in_(ids))
-                            .values(status="pending", claimed_by=""))
-            session.commit()
+        with engine.begin() as conn:
+            conn.execute(update(DigestDelivery).where(col(DigestDelivery.id).in_(ids))
+                         .values(status="pending", claimed_by=""))
 
 
-def _deliver(engine, config, shared, period, delivery_id, transport, *, now, tries,
+def _compose_each(config, shared, period, now, ids, people):
+    """The batch's messages in order: a message, None (nothing to tell) or the exception
+    composing raised, which the sender records on that delivery alone."""
+    for delivery_id in ids:
+        try:
+            yield compose(person=people[delivery_id], shared=shared, config=config,
+                          period=period, now=now, delivery_id=delivery_id)
+        except Exception as e:
+            yield e
+
+
+def _deliver(ledger: _Ledger, delivery_id, person, composed, transport, *, tries,
              backoff) -> str:
-    with Session(engine) as session:
-        delivery = session.get(DigestDelivery, delivery_id)
-        person = session.get(Person, delivery.person_id)
+    if isinstance(composed, Exception):
+        raise composed
     if person.retired_at is not None or not person.digest_subscribed:
-        _set(engine, delivery_id, status="skipped", error="unsubscribed before sending")
+        ledger.write(delivery_id, status="skipped", error="unsubscribed before sending")
         return "skipped"
-    composed = compose(person=person, shared=shared, config=config, period=period, now=now,
-                       delivery_id=delivery_id)
     if composed is None:
-        _set(engine, delivery_id, status="skipped", error="nothing to report this week")
+        ledger.write(delivery_id, status="skipped", error="nothing to report this week")
         return "skipped"
-    _set(engine, delivery_id, status="sending", message_id=composed["Message-ID"])
+    ledger.write(delivery_id, status="sending", message_id=composed["Message-ID"])
     try:
         reply = _send_with_retries(transport, composed, tries=tries, backoff=backoff)
     except PermanentError as e:
-        _set(engine, delivery_id, status="failed", error=str(e)[:1000])
+        ledger.write(delivery_id, status="failed", error=str(e)[:1000])
         log.warning("digest to %s refused: %s", person.email, e)
         return "failed"
     except TransientError as e:
-        _set(engine, delivery_id, status="pending", claimed_by="", error=str(e)[:1000])
+        ledger.write(delivery_id, status="pending", claimed_by="", error=str(e)[:1000])
         log.warning("digest to %s not sent yet, will retry: %s", person.email, e)
         return "deferred"
-    _set(engine, delivery_id, status="sent", sent_at=wall(), server_reply=reply[:500], error="")
+    ledger.mark_sent(delivery_id, status="sent", sent_at=wall(), server_reply=reply[:500],
+                     error="")
     return "sent"
 
 

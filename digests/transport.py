@@ -12,11 +12,11 @@ import re
 import smtplib
 import ssl
 from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses
 from pathlib import Path
 
-SMTP_POLICY = policy.SMTP  # CRLF line ends, as SMTP wants them on the wire
+SMTP_POLICY = policy.compat32.clone(linesep="\r\n")  # CRLF line ends, as on the wire
 
 
 class TransientError(Exception):
@@ -33,7 +33,7 @@ class OutboxTransport:
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", message["Message-ID"].strip("<>")) + ".eml"
         path = self.folder / name
@@ -73,7 +73,7 @@ class SmtpTransport:
             raise TransientError(f"cannot connect to SMTP {self.host}:{self.port}: {e}") from e
         return smtp
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp

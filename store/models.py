@@ -90,6 +90,7 @@ class Meeting(SQLModel, table=True):
     status: str = "planned"  # planned | held | cancelled
     purpose: str = Field(default="", sa_type=Text)
     documents: list[str] = _json_list()
+    origin: str = "data"  # data (the data file) | slack
     retired_at: dt.datetime | None = _when()
 
 

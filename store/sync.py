@@ -166,7 +166,7 @@ def sync_data(*, session: Session, data: DataFile, now: dt.datetime) -> SyncRepo
             "starts_at": starts, "ends_at": ends, "timezone": m.timezone,
             "precision": m.precision, "online": m.online, "location": m.location,
             "link": m.link, "chair_id": person(m.chair), "status": m.status,
-            "purpose": m.purpose, "documents": m.documents,
+            "purpose": m.purpose, "documents": m.documents, "origin": "data",
         }, "meetings")
         meeting_ids[m.key] = row.id
         for a in m.agenda:
@@ -180,7 +180,8 @@ def sync_data(*, session: Session, data: DataFile, now: dt.datetime) -> SyncRepo
             s.upsert(Attendance, attendance, (row.id, pid), {
                 "meeting_id": row.id, "person_id": pid, "position": position,
             }, "participants")
-    s.retire(meetings, "meetings")
+    # Meetings added in Slack are not the data file's to retire.
+    s.retire({k: v for k, v in meetings.items() if v.origin == "data"}, "meetings")
     s.retire(agenda, "agenda items")
     s.retire(attendance, "participants")
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 11:52:13.424764
+Create Date: 2026-11-24 13:06:24.354505
 """
 
 from alembic import op
@@ -215,6 +215,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('purpose', sa.Text(), nullable=False),
     sa.Column('documents', sa.JSON(), nullable=False),
+    sa.Column('origin', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('retired_at', store.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['chair_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id')

@@ -1,0 +1,15 @@
+"""The secretariat's meeting form submitted: saved, or its errors shown in the form."""
+
+from __future__ import annotations
+
+from bot import forms
+from bot.listeners.views.submit import submit
+
+
+def register(app, desk) -> None:
+    def save(ack, body, view):
+        submit(desk, ack=ack, body=body, view=view, save=lambda session, key, values, now:
+               forms.save_meeting(session=session, key=key, values=values, now=now,
+                                  timezone=desk.config.coalition.timezone))
+
+    app.view(forms.MEETING_FORM)(save)

@@ -1,0 +1,147 @@
+"""Reminders the worker posts: a deadline N days before it is due (`[slack] reminder_days`),
+and a meeting's agenda the day before. Each is posted once: a `SentReminder` row is claimed
+before posting and given back if the post fails, so the next run tries again.
+
+A deadline reminder goes to its owner (a direct message), else to the owner organisation's
+focal points, else to `[slack] reminders_channel`; a meeting reminder to each participant
+known in Slack and to `reminders_channel`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot import answers, blocks
+from bot.answers import local_date
+from store.engine import unit_of_work
+from store.models import Attendance, Deadline, Meeting, Person, SentReminder
+
+log = logging.getLogger("coalition.bot.reminders")
+
+
+@dataclass
+class Reminder:
+    key: str
+    channel: str
+    text: str
+    blocks: list[dict] = field(default_factory=list)
+
+
+def due_reminders(*, session: Session, now: dt.datetime, days: list[int], timezone: str,
+                  channel: str = "") -> list[Reminder]:
+    """Every reminder due at `now` (posted or not)."""
+    return (_deadline_reminders(session, now, sorted(set(days)), timezone, channel)
+            + _meeting_reminders(session, now, timezone, channel))
+
+
+def post_due_reminders(*, engine: Engine, client, config, now: dt.datetime) -> str:
+    """Post the reminders due at `now` not yet posted; one failure never stops the others."""
+    slack = config.slack
+    with unit_of_work(engine) as session:
+        due = due_reminders(session=session, now=now, days=slack.reminder_days,
+                            timezone=config.coalition.timezone, channel=slack.reminders_channel)
+    posted = failed = 0
+    for reminder in due:
+        if not _claim(engine, reminder, now):
+            continue
+        try:
+            client.chat_postMessage(channel=reminder.channel, text=reminder.text,
+                                    blocks=reminder.blocks, unfurl_links=False)
+            posted += 1
+        except (SlackApiError, OSError) as e:
+            failed += 1
+            log.warning("reminder %s to %s not posted: %s", reminder.key, reminder.channel, e)
+            _release(engine, reminder.key)
+    return f"{posted} reminders posted, {failed} failed"
+
+
+def _claim(engine: Engine, reminder: Reminder, now: dt.datetime) -> bool:
+    try:
+        with unit_of_work(engine) as session:
+            if session.exec(select(SentReminder.id).where(
+                    SentReminder.key == reminder.key)).first() is not None:
+                return False
+            session.add(SentReminder(key=reminder.key, channel=reminder.channel, sent_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _release(engine: Engine, key: str) -> None:
+    with unit_of_work(engine) as session:
+        for row in session.exec(select(SentReminder).where(SentReminder.key == key)):
+            session.delete(row)
+
+
+def _which_day(days_left: int, days: list[int]) -> int | None:
+    """The reminder a deadline `days_left` away is due for: the nearest N not yet passed."""
+    if days_left < 0:
+        return None
+    return next((n for n in days if n >= days_left), None)
+
+
+def _deadline_reminders(session, now, days, timezone, channel) -> list[Reminder]:
+    if not days:
+        return []
+    today = local_date(now, timezone)
+    rows = session.exec(select(Deadline).where(
+        Deadline.retired_at.is_(None), Deadline.status == "open", Deadline.due_on >= today,
+        Deadline.due_on <= today + dt.timedelta(days=max(days)))).all()
+    out = []
+    for d in rows:
+        left = (d.due_on - today).days
+        n = _which_day(left, days)
+        if n is None:
+            continue
+        when = "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
+        text = f"Reminder: “{d.title}” is due {when} ({d.due_text or d.due_on})."
+        for target in _deadline_targets(session, d) or ([channel] if channel else []):
+            out.append(Reminder(f"deadline:{d.key}:{d.due_on}:{n}:{target}", target, text,
+                                [blocks.section(blocks.escape(text))]))
+    return out
+
+
+def _deadline_targets(session: Session, d: Deadline) -> list[str]:
+    if d.owner_person_id:
+        owner = session.get(Person, d.owner_person_id)
+        if owner is not None and owner.slack_user_id and owner.retired_at is None:
+            return [owner.slack_user_id]
+    if d.owner_organisation_id is None:
+        return []
+    return list(session.exec(select(Person.slack_user_id).where(
+        Person.organisation_id == d.owner_organisation_id, Person.role == "focal_point",
+        Person.slack_user_id.is_not(None), Person.retired_at.is_(None))
+        .order_by(Person.slack_user_id)))
+
+
+def _meeting_reminders(session, now, timezone, channel) -> list[Reminder]:
+    tomorrow = local_date(now, timezone) + dt.timedelta(days=1)
+    start = now - dt.timedelta(days=1)
+    rows = session.exec(select(Meeting).where(
+        Meeting.retired_at.is_(None), Meeting.status == "planned", Meeting.precision != "month",
+        Meeting.starts_at >= start, Meeting.starts_at <= now + dt.timedelta(days=3))).all()
+    out = []
+    for m in rows:
+        if local_date(m.starts_at, m.timezone) != tomorrow:
+            continue
+        agenda = answers.agenda(session=session, now=now, number=None, timezone=timezone)
+        agenda.meeting = answers._meeting_view(session, m)
+        message = blocks.message(agenda)
+        text = f"Tomorrow: {message['text']}"
+        body = [blocks.section(f"*Tomorrow:* {blocks.escape(m.title)}"), *message["blocks"]]
+        targets = list(session.exec(select(Person.slack_user_id).join(
+            Attendance, Attendance.person_id == Person.id).where(
+            Attendance.meeting_id == m.id, Attendance.retired_at.is_(None),
+            Person.slack_user_id.is_not(None), Person.retired_at.is_(None))
+            .order_by(Person.slack_user_id)))
+        for target in targets + ([channel] if channel else []):
+            out.append(Reminder(f"meeting:{m.key}:{m.starts_at:%Y-%m-%d}:{target}", target,
+                                text, body))
+    return out

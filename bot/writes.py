@@ -1,0 +1,154 @@
+"""What people change from chat: member updates, digest subscriptions, meeting notes,
+deadlines marked done. Keyword-only functions taking the session; the caller commits.
+
+Each returns a small dataclass that `bot.text` and `bot.blocks` render like any answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from store.models import AgendaItem, Deadline, Meeting, MeetingNote, MemberUpdate, Person
+
+
+@dataclass
+class Done:
+    """A change made, said in one sentence."""
+
+    text: str
+
+
+@dataclass
+class Refused:
+    """Something the asker may not do, and who can."""
+
+    action: str
+    who_can: list[str]
+
+
+@dataclass
+class NeedsModal:
+    """A secretariat form to open: `kind` is meeting or deadline, `key` the item edited."""
+
+    kind: str
+    key: str = ""
+
+
+@dataclass
+class Later:
+    """Work that takes longer than Slack's 3 seconds (a sync, a draft): done after ack()."""
+
+    command: str
+    text: str = ""
+
+
+def record_update(*, session: Session, person: Person, text: str, source: str,
+                  source_id: str, now: dt.datetime) -> Done:
+    """Store a member update for the person's organisation; the same source id once."""
+    found = session.exec(select(MemberUpdate).where(
+        MemberUpdate.source == source, MemberUpdate.source_id == source_id)).first()
+    if found is None:
+        session.add(MemberUpdate(organisation_id=person.organisation_id, person_id=person.id,
+                                 text=text, source=source, source_id=source_id,
+                                 posted_at=now))
+        session.flush()
+    return Done("Thank you: your update is recorded and will be in the next weekly digest.")
+
+
+def edit_update(*, session: Session, source: str, source_id: str, text: str,
+                now: dt.datetime) -> bool:
+    row = _update(session, source, source_id)
+    if row is None or row.text == text:
+        return False
+    row.text, row.edited_at = text, now
+    session.add(row)
+    return True
+
+
+def delete_update(*, session: Session, source: str, source_id: str, now: dt.datetime) -> bool:
+    row = _update(session, source, source_id)
+    if row is None or row.deleted_at is not None:
+        return False
+    row.deleted_at = now
+    session.add(row)
+    return True
+
+
+def _update(session: Session, source: str, source_id: str) -> MemberUpdate | None:
+    return session.exec(select(MemberUpdate).where(
+        MemberUpdate.source == source, MemberUpdate.source_id == source_id)).first()
+
+
+def set_digest(*, session: Session, person: Person, subscribed: bool) -> Done:
+    person.digest_subscribed = subscribed
+    session.add(person)
+    session.flush()
+    if subscribed:
+        return Done(f"You will receive the weekly digest at {person.email}.")
+    return Done("You will no longer receive the weekly digest. `subscribe` brings it back.")
+
+
+def mark_deadline_done(*, session: Session, key: str, now: dt.datetime) -> Done:
+    deadline = session.exec(select(Deadline).where(
+        func.lower(Deadline.key) == key.strip().lower(), Deadline.retired_at.is_(None))).first()
+    if deadline is None:
+        return Done(f"There is no deadline {key.strip()!r}. `deadlines` shows their keys.")
+    if deadline.status != "done":
+        deadline.status, deadline.done_at = "done", now
+        session.add(deadline)
+        session.flush()
+    return Done(f"Marked done: {deadline.title}.")
+
+
+_ITEM = re.compile(r"^(?:(\d{1,3})\.)?(\d{1,2})\s+(.+)$", re.S)
+_KINDS = (("conclusion:", "conclusion"), ("next step:", "next_step"))
+
+
+def record_note(*, session: Session, text: str, now: dt.datetime, source: str = "slack",
+                series: str = "IMG") -> Done:
+    """A note against agenda item ITEM of the current meeting (`2 text`) or of meeting N
+    (`5.2 text`); `Conclusion:` and `Next step:` set its kind."""
+    m = _ITEM.match(text.strip())
+    if not m:
+        return Done("Write `note ITEM TEXT`, e.g. `note 2 Conclusion: the ToR were endorsed` "
+                    "(or `note 5.2 ...` for item 2 of meeting 5).")
+    meeting = _note_meeting(session, int(m.group(1)) if m.group(1) else None, now, series)
+    if meeting is None:
+        return Done("I cannot tell which meeting the note is for; write `note N.ITEM TEXT`.")
+    item = session.exec(select(AgendaItem).where(
+        AgendaItem.meeting_id == meeting.id, AgendaItem.number == int(m.group(2)),
+        AgendaItem.retired_at.is_(None))).first()
+    if item is None:
+        return Done(f"{meeting.title} has no agenda item {m.group(2)}.")
+    body = m.group(3).strip()
+    kind = next((k for prefix, k in _KINDS if body.lower().startswith(prefix)), "discussion")
+    fingerprint = hashlib.sha256(f"{item.id}\n{body}".encode()).hexdigest()
+    exists = session.exec(select(MeetingNote).where(
+        MeetingNote.meeting_id == meeting.id, MeetingNote.fingerprint == fingerprint)).first()
+    if exists is None:
+        position = session.exec(select(func.count()).where(
+            MeetingNote.meeting_id == meeting.id)).one()
+        session.add(MeetingNote(meeting_id=meeting.id, agenda_item_id=item.id, kind=kind,
+                                text=body, position=position, fingerprint=fingerprint,
+                                source=source, created_at=now))
+        session.flush()
+    return Done(f"Noted against item {item.number} of {meeting.title}: {body}")
+
+
+def _note_meeting(session: Session, number: int | None, now: dt.datetime,
+                  series: str) -> Meeting | None:
+    query = select(Meeting).where(Meeting.retired_at.is_(None),
+                                  func.lower(Meeting.series) == series.lower())
+    if number is not None:
+        return session.exec(query.where(Meeting.number == number)).first()
+    started = session.exec(query.where(Meeting.starts_at <= now)
+                           .order_by(col(Meeting.starts_at).desc())).first()
+    if started is not None and started.starts_at > now - dt.timedelta(days=2):
+        return started
+    return session.exec(query.where(Meeting.starts_at > now).order_by(Meeting.starts_at)).first()
