@@ -11,6 +11,7 @@ import pytest
 from icalendar import Calendar
 
 from tests.conftest import EXAMPLE
+from tests.smtp_server import wait_for
 
 
 def free_port() -> int:
@@ -95,3 +96,28 @@ def test_calendar_export_validates_with_icalendar(workdir):
     assert "deadline-tor-ws1-ws2-draft@coalition-desk" in uids
     img6 = next(e for e in events if str(e["uid"]) == "meeting-img-6@coalition-desk")
     assert str(img6["status"]) == "TENTATIVE"
+
+
+def test_a_simulated_week_catches_up_then_sends_each_weekly_digest_once(workdir, smtp):
+    """Started on a Sunday, the service catches up on this week's digest (its Monday has
+    passed), then sends next Monday's: exactly one per member and week."""
+    port = free_port()
+    proc = start(["run", "--port", str(port)], {
+        "COALITION_LOG_FORMAT": "json", "COALITION_CLOCK_TODAY": "2017-10-08",
+        "COALITION_CLOCK_SPEED": "75000", "COALITION_EMAIL_TRANSPORT": "smtp",
+        "COALITION_EMAIL_SMTP_HOST": "127.0.0.1", "COALITION_EMAIL_SMTP_PORT": str(smtp.port),
+        "COALITION_EMAIL_SMTP_SECURITY": "none"}, workdir)
+    try:
+        wait_for(lambda: len(smtp.messages) >= 26, timeout=40)
+        time.sleep(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=15)
+    assert proc.returncode == 0, stderr
+    weeks = sorted({m["Message-ID"].split("-")[1] + "-" + m["Message-ID"].split("-")[2]
+                    for m in smtp.messages})
+    assert weeks[:2] == ["2017-W40", "2017-W41"]
+    for week in weeks[:2]:
+        to = [m["To"] for m in smtp.messages if f"-{week}-" in m["Message-ID"]]
+        assert len(to) == len(set(to)) == 13, week
+    assert '"job": "weekly-digest"' in stderr and '"job": "sync-data-file"' in stderr
