@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from bot.matching import find_organisations, find_people, find_work_streams
@@ -184,20 +184,35 @@ def _person_ref(session: Session, person: Person) -> PersonRef:
 
 
 def _meeting_view(session: Session, meeting: Meeting) -> MeetingView:
-    items = session.exec(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.retired_at.is_(None)
+    items = session.exec(select(AgendaItem, WorkStream.key).outerjoin(
+        WorkStream, WorkStream.id == AgendaItem.work_stream_id).where(
+        AgendaItem.meeting_id == meeting.id, AgendaItem.retired_at.is_(None),
     ).order_by(AgendaItem.number)).all()
-    keys = {w.id: w.key for w in session.exec(select(WorkStream))}
-    chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
+    chair = None
+    if meeting.chair_id:
+        row = session.exec(select(Person, Organisation.acronym).outerjoin(
+            Organisation, Organisation.id == Person.organisation_id).where(
+            Person.id == meeting.chair_id)).first()
+        chair = _ref(*row) if row else None
     return MeetingView(
         key=meeting.key, series=meeting.series, number=meeting.number, title=meeting.title,
         starts_at=meeting.starts_at, ends_at=meeting.ends_at, timezone=meeting.timezone,
         precision=meeting.precision, online=meeting.online, location=meeting.location,
-        link=meeting.link, chair=_person_ref(session, chair) if chair else None,
+        link=meeting.link, chair=chair,
         status=meeting.status, purpose=meeting.purpose, documents=list(meeting.documents),
-        agenda=[AgendaLine(i.number, i.title, keys.get(i.work_stream_id), i.presenter)
-                for i in items],
+        agenda=[AgendaLine(i.number, i.title, ws_key, i.presenter) for i, ws_key in items],
     )
+
+
+def _ref(person: Person, acronym: str | None) -> PersonRef:
+    return PersonRef(person.name, person.title, person.email, acronym or "",
+                     person.slack_user_id, person.role)
+
+
+def meeting_agenda(*, session: Session, meeting: Meeting, timezone: str) -> AgendaAnswer:
+    """The agenda of one given meeting."""
+    return AgendaAnswer(asked=f"meeting {meeting.key}", meeting=_meeting_view(session, meeting),
+                        timezone=timezone)
 
 
 def _meeting_horizon(now: dt.datetime) -> dt.datetime:
@@ -205,12 +220,25 @@ def _meeting_horizon(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(days=31)
 
 
-def _upcoming_meetings(session: Session, now: dt.datetime):
-    rows = session.exec(select(Meeting).where(
+def _upcoming_meetings(session: Session, now: dt.datetime, *, limit: int,
+                       series: str | None = None) -> list[Meeting]:
+    """The next `limit` meetings not over at `now`, read in small batches (a month-precise
+    meeting may have started before `now` and still be next)."""
+    query = select(Meeting).where(
         Meeting.retired_at.is_(None), Meeting.status != "cancelled",
         Meeting.starts_at >= _meeting_horizon(now),
-    ).order_by(Meeting.starts_at, Meeting.key)).all()
-    return [m for m in rows if _not_over(m, now)]
+    ).order_by(Meeting.starts_at, Meeting.key)
+    if series is not None:
+        query = query.where(func.lower(Meeting.series) == series.lower())
+    found: list[Meeting] = []
+    offset, batch = 0, max(limit, 8)
+    while len(found) < limit:
+        rows = session.exec(query.offset(offset).limit(batch)).all()
+        found += [m for m in rows if _not_over(m, now)]
+        if len(rows) < batch:
+            break
+        offset, batch = offset + batch, batch * 4
+    return found[:limit]
 
 
 def _not_over(meeting: Meeting, now: dt.datetime) -> bool:
@@ -233,9 +261,9 @@ def agenda(*, session: Session, now: dt.datetime, number: int | None = None,
         )).first()
         asked = f"meeting {number}"
     else:
-        upcoming = _upcoming_meetings(session, now)
-        same_series = [m for m in upcoming if m.series.lower() == series.lower()]
-        meeting = (same_series or upcoming or [None])[0]
+        found = (_upcoming_meetings(session, now, limit=1, series=series)
+                 or _upcoming_meetings(session, now, limit=1))
+        meeting = found[0] if found else None
         asked = "next meeting"
     view = _meeting_view(session, meeting) if meeting else None
     return AgendaAnswer(asked=asked, meeting=view, timezone=timezone)
@@ -243,13 +271,12 @@ def agenda(*, session: Session, now: dt.datetime, number: int | None = None,
 
 def meetings(*, session: Session, now: dt.datetime, limit: int = 5,
              timezone: str = "Europe/Zurich") -> MeetingsAnswer:
-    upcoming = _upcoming_meetings(session, now)[:limit]
-    recent = session.exec(select(Meeting).where(
-        Meeting.retired_at.is_(None), Meeting.starts_at < now,
-    ).order_by(col(Meeting.starts_at).desc())).all()
-    recent = [m for m in recent if not _not_over(m, now)][:limit]
+    upcoming = _upcoming_meetings(session, now, limit=limit)
+    query = select(Meeting).where(Meeting.retired_at.is_(None), Meeting.starts_at < now,
+                                  ).order_by(col(Meeting.starts_at).desc())
+    recent = [m for m in session.exec(query.limit(limit + 2)).all() if not _not_over(m, now)]
     return MeetingsAnswer([_meeting_view(session, m) for m in upcoming],
-                          [_meeting_view(session, m) for m in recent], timezone)
+                          [_meeting_view(session, m) for m in recent[:limit]], timezone)
 
 
 def next_deadlines(*, session: Session, now: dt.datetime, limit: int = 5,
@@ -257,51 +284,46 @@ def next_deadlines(*, session: Session, now: dt.datetime, limit: int = 5,
                    timezone: str = "Europe/Zurich") -> DeadlinesAnswer:
     """The next open deadlines from today on, and the overdue ones apart."""
     today = local_date(now, timezone)
-    query = select(Deadline).where(Deadline.retired_at.is_(None), Deadline.status == "open",
-                                   Deadline.due_on.is_not(None))
+    where = [Deadline.retired_at.is_(None), Deadline.status == "open",
+             Deadline.due_on.is_not(None)]
     scope = "all"
     if work_stream:
         found = find_work_streams(session, work_stream)
-        ids = [w.id for w in found[:1]]
-        query = query.where(col(Deadline.work_stream_id).in_(ids))
+        where.append(col(Deadline.work_stream_id).in_([w.id for w in found[:1]]))
         scope = f"work stream {found[0].key}" if found else f"work stream {work_stream!r} (unknown)"
     if organisation:
         found_orgs = find_organisations(session, organisation)
-        ids = [o.id for o in found_orgs[:1]]
-        query = query.where(col(Deadline.owner_organisation_id).in_(ids))
+        where.append(col(Deadline.owner_organisation_id).in_([o.id for o in found_orgs[:1]]))
         scope = found_orgs[0].acronym if found_orgs else f"{organisation!r} (unknown)"
-    upcoming_q = query.where(Deadline.due_on >= today).order_by(Deadline.due_on, Deadline.key)
-    overdue_q = query.where(Deadline.due_on < today).order_by(Deadline.due_on, Deadline.key)
-    upcoming = session.exec(upcoming_q.limit(limit + 1)).all()
-    overdue = session.exec(overdue_q).all()
-    names = _names(session)
+    upcoming = _with_names(session, [*where, Deadline.due_on >= today], limit)
+    overdue = _with_names(session, [*where, Deadline.due_on < today], limit)
+    total, late = session.exec(select(
+        func.count(), func.coalesce(func.sum(case((Deadline.due_on < today, 1), else_=0)), 0),
+    ).select_from(Deadline).where(*where)).one()
     return DeadlinesAnswer(
         today=today, scope=scope,
-        upcoming=[_deadline_view(d, today, names) for d in upcoming[:limit]],
-        overdue=[_deadline_view(d, today, names) for d in overdue[:limit]],
-        more_upcoming=_count(session, upcoming_q) - min(len(upcoming), limit),
-        more_overdue=max(0, len(overdue) - limit),
+        upcoming=[_deadline_view(*row, today) for row in upcoming],
+        overdue=[_deadline_view(*row, today) for row in overdue],
+        more_upcoming=total - late - len(upcoming), more_overdue=late - len(overdue),
     )
 
 
-def _count(session: Session, query) -> int:
-    return session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+def _with_names(session: Session, where: list, limit: int) -> list:
+    """The first deadlines with their owner's acronym, owner person's name and work stream."""
+    return session.exec(
+        select(Deadline, Organisation.acronym, Person.name, WorkStream.key)
+        .outerjoin(Organisation, Organisation.id == Deadline.owner_organisation_id)
+        .outerjoin(Person, Person.id == Deadline.owner_person_id)
+        .outerjoin(WorkStream, WorkStream.id == Deadline.work_stream_id)
+        .where(*where).order_by(Deadline.due_on, Deadline.key).limit(limit)).all()
 
 
-def _names(session: Session) -> dict[str, dict[int, str]]:
-    return {
-        "org": {o.id: o.acronym for o in session.exec(select(Organisation))},
-        "ws": {w.id: w.key for w in session.exec(select(WorkStream))},
-        "person": {p.id: p.name for p in session.exec(select(Person))},
-    }
-
-
-def _deadline_view(d: Deadline, today: dt.date, names) -> DeadlineView:
+def _deadline_view(d: Deadline, owner: str | None, owner_person: str | None,
+                   work_stream: str | None, today: dt.date) -> DeadlineView:
     return DeadlineView(
         key=d.key, title=d.title, due_text=d.due_text, starts_on=d.starts_on, due_on=d.due_on,
-        owner=names["org"].get(d.owner_organisation_id),
-        owner_person=names["person"].get(d.owner_person_id),
-        work_stream=names["ws"].get(d.work_stream_id), kind=d.kind, status=d.status,
+        owner=owner, owner_person=owner_person, work_stream=work_stream, kind=d.kind,
+        status=d.status,
         overdue=d.status == "open" and d.due_on is not None and d.due_on < today,
         days_left=(d.due_on - today).days if d.due_on else None, source=d.source,
     )

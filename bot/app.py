@@ -41,7 +41,7 @@ def create_bolt_app(runtime, *, client: WebClient | None = None) -> App:
     config = runtime.config
     secret = config.secrets.slack_signing_secret
     client = client or make_client(config)
-    app = App(client=client, token=client.token, signing_secret=secret or None,
+    app = App(client=client, signing_secret=secret or None,
               request_verification_enabled=bool(secret), token_verification_enabled=False,
               process_before_response=True, logger=log)
     desk = Desk(runtime=runtime,

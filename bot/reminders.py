@@ -131,9 +131,8 @@ def _meeting_reminders(session, now, timezone, channel) -> list[Reminder]:
     for m in rows:
         if local_date(m.starts_at, m.timezone) != tomorrow:
             continue
-        agenda = answers.agenda(session=session, now=now, number=None, timezone=timezone)
-        agenda.meeting = answers._meeting_view(session, m)
-        message = blocks.message(agenda)
+        message = blocks.message(answers.meeting_agenda(session=session, meeting=m,
+                                                        timezone=timezone))
         text = f"Tomorrow: {message['text']}"
         body = [blocks.section(f"*Tomorrow:* {blocks.escape(m.title)}"), *message["blocks"]]
         targets = list(session.exec(select(Person.slack_user_id).join(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime, utcnow
@@ -117,6 +117,8 @@ class Attendance(SQLModel, table=True):
 
 
 class Deadline(SQLModel, table=True):
+    # "the next open deadlines" and their count read this index alone
+    __table_args__ = (Index("ix_deadline_open_due", "status", "retired_at", "due_on", "key"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, index=True, max_length=120)
     title: str

@@ -52,22 +52,20 @@ class Slack:
         return self.post(interaction_body(payload), "application/x-www-form-urlencoded", **kw)
 
 
-@pytest.fixture
-def slack_config(tmp_path):
-    def make(api: SlackAPI, **env):
-        return load_config(env={
-            "COALITION_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-test-token",
-            "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api.api_url,
-            "COALITION_SLACK_UPDATES_CHANNEL": UPDATES,
-            "COALITION_COALITION_DATA": str(EXAMPLE), **env})
-    return make
+def slack_env(api: SlackAPI, **env):
+    """The bot's configuration, as the environment gives it, pointed at the stand-in API."""
+    return load_config(env={
+        "COALITION_SLACK_ENABLED": "true", "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api.api_url,
+        "COALITION_SLACK_UPDATES_CHANNEL": UPDATES,
+        "COALITION_COALITION_DATA": str(EXAMPLE), **env})
 
 
 @pytest.fixture
-def slack(example_engine, slack_config):
+def slack(example_engine):
     """The bot on a live server with the example synced, today 6 October 2017 in Geneva."""
     with SlackAPI(users=dict(USERS)) as api:
-        runtime = Runtime(slack_config(api), now="2017-10-06T10:00")
+        runtime = Runtime(slack_env(api), now="2017-10-06T10:00")
         runtime.__dict__["engine"] = example_engine
         with LiveServer(create_app(runtime)) as server:
             client = Slack(server.url, api, runtime)

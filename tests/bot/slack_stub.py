@@ -137,7 +137,7 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
 
 
 def command_body(text: str, *, user: str, response_url: str, command: str = "/coalition",
-                 channel: str = "C0GENERAL", trigger_id: str = "13345224609.738474920.8088930838d88f008e0") -> str:
+                 channel: str = "C0GENERAL", trigger_id: str = "13345224609.7384") -> str:
     return urllib.parse.urlencode({
         "token": "deprecated", "team_id": "T0001", "team_domain": "coalition",
         "channel_id": channel, "channel_name": "general", "user_id": user,

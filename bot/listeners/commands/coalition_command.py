@@ -12,7 +12,7 @@ from bot import blocks, forms
 from bot.desk import later
 from bot.dispatch import PUBLIC
 from bot.router import parse
-from bot.writes import NeedsModal
+from bot.writes import Done, NeedsModal
 from store.engine import unit_of_work
 
 _DEFERRED = ("sync", "minutes", "meeting", "deadline")
@@ -42,17 +42,24 @@ def register(app, desk) -> None:
         result = desk.answer(request, user_id=command.get("user_id", ""), client=client,
                              source_id=f"command:{command.get('trigger_id', '')}")
         if isinstance(result, NeedsModal):
-            client.views_open(trigger_id=command["trigger_id"], view=_form(result))
-            return
+            view = _form(result)
+            if view is not None:
+                client.views_open(trigger_id=command["trigger_id"], view=view)
+                return
+            result = Done(f"There is no {result.kind} {result.key!r}; "
+                          f"`{result.kind} add` creates one.")
         share = text if request.command in PUBLIC else None
         respond(response_type="ephemeral", **blocks.message(result, share=share))
 
-    def _form(need: NeedsModal) -> dict:
+    def _form(need: NeedsModal) -> dict | None:
+        """The form to open; None when the item to edit does not exist."""
+        find = forms.find_meeting if need.kind == "meeting" else forms.find_deadline
         with unit_of_work(desk.engine) as session:
+            item = find(session, need.key) if need.key else None
+            if need.key and item is None:
+                return None
             if need.kind == "meeting":
-                meeting = forms.find_meeting(session, need.key) if need.key else None
-                return forms.meeting_modal(meeting, desk.config.coalition.timezone)
-            deadline = forms.find_deadline(session, need.key) if need.key else None
-            return forms.deadline_modal(deadline, forms.deadline_names(session, deadline))
+                return forms.meeting_modal(item, desk.config.coalition.timezone)
+            return forms.deadline_modal(item, forms.deadline_names(session, item))
 
     app.command(desk.config.slack.command)(ack=acknowledge, lazy=[answer])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 13:06:24.354505
+Create Date: 2026-11-24 13:16:02.814591
 """
 
 from alembic import op
@@ -305,6 +305,7 @@ def upgrade() -> None:
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deadline_due_on'), ['due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_deadline_key'), ['key'], unique=True)
+        batch_op.create_index('ix_deadline_open_due', ['status', 'retired_at', 'due_on', 'key'], unique=False)
         batch_op.create_index(batch_op.f('ix_deadline_status'), ['status'], unique=False)
 
     op.create_table('meetingnote',
@@ -342,6 +343,7 @@ def downgrade() -> None:
     op.drop_table('meetingnote')
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deadline_status'))
+        batch_op.drop_index('ix_deadline_open_due')
         batch_op.drop_index(batch_op.f('ix_deadline_key'))
         batch_op.drop_index(batch_op.f('ix_deadline_due_on'))
 

@@ -1,0 +1,87 @@
+"""Deadline and meeting reminders, posted once each to the stand-in Web API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from bot.app import make_client
+from bot.reminders import post_due_reminders
+from store.models import Attendance, Meeting, Person, SentReminder
+from tests.bot.conftest import slack_env, text_of
+from tests.bot.slack_stub import SlackAPI
+
+# ws1-analysis-results (owner BRS) is due "May 2018", i.e. by 31 May 2018.
+WEEK_BEFORE = dt.datetime(2018, 5, 24, 7, 0, tzinfo=dt.UTC)
+DAY_BEFORE = dt.datetime(2018, 5, 30, 7, 0, tzinfo=dt.UTC)
+
+
+def _give_slack_ids(engine) -> None:
+    with Session(engine) as session:
+        for email, user in (("tatiana.terekhova@example.org", "UTATIANA"),
+                            ("nelson.manda@example.org", "UNELSON")):
+            person = session.exec(select(Person).where(Person.email == email)).one()
+            person.slack_user_id = user
+            session.add(person)
+        session.commit()
+
+
+def test_a_deadline_is_reminded_7_and_1_days_before_to_the_owners_focal_points_once(
+        example_engine):
+    _give_slack_ids(example_engine)
+    with SlackAPI() as api:
+        config = slack_env(api, COALITION_SLACK_REMINDERS_CHANNEL="CREMIND")
+        client = make_client(config)
+        for _ in range(2):  # the second run posts nothing again
+            post_due_reminders(engine=example_engine, client=client, config=config,
+                               now=WEEK_BEFORE)
+        posts = [c.args for c in api.of("chat.postMessage")]
+        to_tatiana = [p for p in posts if p["channel"] == "UTATIANA"]
+        assert len(to_tatiana) == 1
+        assert "Work Stream 1 – Finalise programmatic analysis results" in text_of(to_tatiana[0])
+        assert "in 7 days" in to_tatiana[0]["text"]
+        assert len(posts) == len({(p["channel"], p["text"]) for p in posts})
+        post_due_reminders(engine=example_engine, client=client, config=config, now=DAY_BEFORE)
+        tomorrow = [c.args for c in api.of("chat.postMessage")][len(posts):]
+        assert any(p["channel"] == "UTATIANA" and "due tomorrow" in p["text"]
+                   and "Finalise programmatic analysis" in p["text"] for p in tomorrow)
+
+
+def test_a_failed_post_is_given_back_and_posted_on_the_next_run(example_engine):
+    _give_slack_ids(example_engine)
+    with SlackAPI() as api:
+        config = slack_env(api)
+        client = make_client(config)
+        api.failures["chat.postMessage"] = [(500, {})] * 20
+        summary = post_due_reminders(engine=example_engine, client=client, config=config,
+                                     now=WEEK_BEFORE)
+        assert "0 reminders posted" in summary
+        with Session(example_engine) as session:
+            assert session.exec(select(SentReminder)).all() == []
+        api.failures.clear()
+        post_due_reminders(engine=example_engine, client=client, config=config, now=WEEK_BEFORE)
+        assert any(c.args["channel"] == "UTATIANA" for c in api.of("chat.postMessage"))
+
+
+def test_a_meeting_is_reminded_the_day_before_with_its_agenda(example_engine):
+    _give_slack_ids(example_engine)
+    with Session(example_engine) as session:
+        meeting = session.exec(select(Meeting).where(Meeting.key == "img-5")).one()
+        meeting.status = "planned"
+        session.add(meeting)
+        tatiana = session.exec(select(Person).where(Person.slack_user_id == "UTATIANA")).one()
+        assert session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id,
+                                                     Attendance.person_id == tatiana.id)).one()
+        session.commit()
+    with SlackAPI() as api:
+        config = slack_env(api, COALITION_SLACK_REMINDERS_CHANNEL="CREMIND")
+        client = make_client(config)
+        for _ in range(2):
+            post_due_reminders(engine=example_engine, client=client, config=config,
+                               now=dt.datetime(2017, 10, 4, 8, 0, tzinfo=dt.UTC))
+        posts = [c.args for c in api.of("chat.postMessage")]
+    assert sorted(p["channel"] for p in posts) == ["CREMIND", "UNELSON", "UTATIANA"]
+    for post in posts:
+        assert post["text"].startswith("Tomorrow: 5th IMG E-waste meeting")
+        assert "3. Brief overview of the draft Work Plan 2017/18" in text_of(post)
