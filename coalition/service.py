@@ -75,12 +75,32 @@ class WeeklyDigest:
         return report.summary()
 
 
+class SlackReminders:
+    """Deadline reminders N days before and meeting reminders the day before, each posted
+    once (recorded), so running often is safe and a missed day is caught up."""
+
+    def __init__(self, runtime: Runtime):
+        from bot.app import make_client
+
+        self.runtime = runtime
+        self.client = make_client(runtime.config)
+
+    def __call__(self, now: dt.datetime, stop: threading.Event) -> str:
+        from bot.reminders import post_due_reminders
+
+        return post_due_reminders(engine=self.runtime.engine, client=self.client,
+                                  config=self.runtime.config, now=now)
+
+
 def build_jobs(runtime: Runtime) -> list[Job]:
     """Every scheduled job; each decides itself whether work is due at `now`."""
-    return [
+    jobs = [
         Job("sync-data-file", 60, DataFileWatcher(runtime)),
         Job("weekly-digest", 60, WeeklyDigest(runtime), exclusive=False),
     ]
+    if runtime.config.slack.enabled and runtime.config.secrets.slack_bot_token:
+        jobs.append(Job("slack-reminders", 900, SlackReminders(runtime)))
+    return jobs
 
 
 def make_worker(runtime: Runtime) -> Worker:
@@ -110,11 +130,29 @@ def run_all(runtime: Runtime, *, host: str, port: int) -> None:
     with _single_worker_guard(runtime):
         http = threading.Thread(target=server.run, name="http", daemon=True)
         http.start()
+        socket_mode = _start_socket_mode(runtime)
         try:
             worker.run_forever()
         finally:
+            if socket_mode is not None:
+                socket_mode.close()
             server.should_exit = True
             http.join(timeout=8)
+
+
+def _start_socket_mode(runtime: Runtime):
+    """Socket Mode beside the loop when SLACK_APP_TOKEN is set: no public address needed."""
+    secrets = runtime.config.secrets
+    if not (secrets.slack_app_token and secrets.slack_bot_token):
+        return None
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import create_bolt_app
+
+    handler = SocketModeHandler(create_bolt_app(runtime), secrets.slack_app_token)
+    handler.connect()  # returns at once; the client keeps its own threads
+    log.info("Slack Socket Mode connected")
+    return handler
 
 
 def _single_worker_guard(runtime: Runtime):

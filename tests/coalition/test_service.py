@@ -10,6 +10,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
+from tests.bot.slack_stub import SlackAPI
 from tests.conftest import EXAMPLE
 from tests.smtp_server import wait_for
 
@@ -98,26 +99,38 @@ def test_calendar_export_validates_with_icalendar(workdir):
     assert str(img6["status"]) == "TENTATIVE"
 
 
-def test_a_simulated_week_catches_up_then_sends_each_weekly_digest_once(workdir, smtp):
-    """Started on a Sunday, the service catches up on this week's digest (its Monday has
-    passed), then sends next Monday's: exactly one per member and week."""
+def test_a_simulated_week_runs_every_job_once_each(workdir, smtp):
+    """Started on Monday 20 November 2017, a week passes in about eight seconds: the service
+    sends this week's digest (at once if 09:00 has passed), reminds Slack of the draft Terms
+    of Reference 7 days before they are due, and sends next Monday's digest: each once."""
     port = free_port()
-    proc = start(["run", "--port", str(port)], {
-        "COALITION_LOG_FORMAT": "json", "COALITION_CLOCK_TODAY": "2017-10-08",
-        "COALITION_CLOCK_SPEED": "75000", "COALITION_EMAIL_TRANSPORT": "smtp",
-        "COALITION_EMAIL_SMTP_HOST": "127.0.0.1", "COALITION_EMAIL_SMTP_PORT": str(smtp.port),
-        "COALITION_EMAIL_SMTP_SECURITY": "none"}, workdir)
-    try:
-        wait_for(lambda: len(smtp.messages) >= 26, timeout=40)
-        time.sleep(1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=15)
+    with SlackAPI() as slack:
+        proc = start(["run", "--port", str(port)], {
+            "COALITION_LOG_FORMAT": "json", "COALITION_CLOCK_TODAY": "2017-11-20",
+            "COALITION_CLOCK_SPEED": "75000", "COALITION_EMAIL_TRANSPORT": "smtp",
+            "COALITION_EMAIL_SMTP_HOST": "127.0.0.1",
+            "COALITION_EMAIL_SMTP_PORT": str(smtp.port),
+            "COALITION_EMAIL_SMTP_SECURITY": "none", "COALITION_SLACK_ENABLED": "true",
+            "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s" * 32,
+            "SLACK_API_URL": slack.api_url, "COALITION_SLACK_REMINDERS_CHANNEL": "C0REMIND"},
+            workdir)
+        try:
+            wait_for(lambda: len(smtp.messages) >= 26, timeout=40)
+            time.sleep(1)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, stderr = proc.communicate(timeout=15)
+        posts = [c.args for c in slack.of("chat.postMessage")]
+    tor = [p for p in posts if "Distribute draft Terms of Reference" in p.get("text", "")]
+    assert len(tor) == 1, posts
+    assert "due in 7 days" in tor[0]["text"] and tor[0]["channel"] == "C0REMIND"
+    assert "xoxb-test" not in stderr  # secrets never reach the logs
     assert proc.returncode == 0, stderr
     weeks = sorted({m["Message-ID"].split("-")[1] + "-" + m["Message-ID"].split("-")[2]
                     for m in smtp.messages})
-    assert weeks[:2] == ["2017-W40", "2017-W41"]
+    assert weeks[:2] == ["2017-W47", "2017-W48"]
     for week in weeks[:2]:
         to = [m["To"] for m in smtp.messages if f"-{week}-" in m["Message-ID"]]
         assert len(to) == len(set(to)) == 13, week
-    assert '"job": "weekly-digest"' in stderr and '"job": "sync-data-file"' in stderr
+    for job in ("sync-data-file", "weekly-digest", "slack-reminders"):
+        assert f'"job": "{job}"' in stderr
