@@ -7,14 +7,16 @@ Each returns a small dataclass that `bot.text` and `bot.blocks` render like any 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from store.models import AgendaItem, Deadline, Meeting, MeetingNote, MemberUpdate, Person
+from digests.minutes.actions import sync_actions
+from digests.minutes.notes import parse_note
+from digests.minutes.notes import record_note as minutes_note
+from store.models import AgendaItem, Deadline, Meeting, MemberUpdate, Person
 
 
 @dataclass
@@ -107,7 +109,6 @@ def mark_deadline_done(*, session: Session, key: str, now: dt.datetime) -> Done:
 
 
 _ITEM = re.compile(r"^(?:(\d{1,3})\.)?(\d{1,2})\s+(.+)$", re.S)
-_KINDS = (("conclusion:", "conclusion"), ("next step:", "next_step"))
 
 
 def record_note(*, session: Session, text: str, now: dt.datetime, source: str = "slack",
@@ -127,17 +128,13 @@ def record_note(*, session: Session, text: str, now: dt.datetime, source: str = 
     if item is None:
         return Done(f"{meeting.title} has no agenda item {m.group(2)}.")
     body = m.group(3).strip()
-    kind = next((k for prefix, k in _KINDS if body.lower().startswith(prefix)), "discussion")
-    fingerprint = hashlib.sha256(f"{item.id}\n{body}".encode()).hexdigest()
-    exists = session.exec(select(MeetingNote).where(
-        MeetingNote.meeting_id == meeting.id, MeetingNote.fingerprint == fingerprint)).first()
-    if exists is None:
-        position = session.exec(select(func.count()).where(
-            MeetingNote.meeting_id == meeting.id)).one()
-        session.add(MeetingNote(meeting_id=meeting.id, agenda_item_id=item.id, kind=kind,
-                                text=body, position=position, fingerprint=fingerprint,
-                                source=source, created_at=now))
-        session.flush()
+    try:
+        note = parse_note(body)
+    except ValueError as e:
+        return Done(f"I could not read that note: {e}.")
+    minutes_note(session=session, meeting=meeting, item_number=item.number, note=note,
+                 source=source, now=now)
+    sync_actions(session=session, meeting=meeting, now=now)
     return Done(f"Noted against item {item.number} of {meeting.title}: {body}")
 
 

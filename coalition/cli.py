@@ -13,6 +13,7 @@ from coalition.calendar_cli import calendar_app
 from coalition.clikit import UsageError, out, runtime_from
 from coalition.config import ConfigError
 from coalition.digest_cli import digest_app
+from coalition.minutes_cli import minutes_app
 from coalition.output import to_jsonable
 from coalition.slack_cli import slack_app
 from store.datafile import DataFileError
@@ -25,6 +26,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Manage the store's schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(digest_app, name="digest")
+app.add_typer(minutes_app, name="minutes")
 app.add_typer(slack_app, name="slack")
 
 
@@ -111,8 +113,15 @@ def demo(
     now: Annotated[str, typer.Option(
         "--now", help="The demo's today (the example data is from 2017-2018).")] = "2017-10-01",
 ) -> None:
-    """Sync the example data and show the next meeting and the next deadlines."""
+    """Sync the example data (and the 5th meeting's notes), then show the next meeting and
+    the next deadlines."""
+    from coalition.minutes_cli import import_
+
     ctx.invoke(sync, ctx=ctx, file=None)
+    rt = runtime_from(ctx)
+    notes = rt.config.path(rt.config.coalition.data).parent / "img5-notes.txt"
+    if notes.exists():
+        ctx.invoke(import_, ctx=ctx, meeting="5", file=notes)
     for question in ("agenda next", "deadlines"):
         out.rule(question)
         ctx.invoke(ask, ctx=ctx, text=question, now=now, as_json=False, as_email=None)

@@ -1,0 +1,124 @@
+"""`coalition minutes ...`: notes in, drafts out, in the secretariat's house style."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coalition.clikit import UsageError, out, runtime_from
+
+minutes_app = typer.Typer(no_args_is_help=True, help="Meeting notes and minutes drafts.")
+
+MeetingArg = Annotated[str, typer.Argument(help="The meeting: its number (5) or key (img-5).")]
+
+
+def _meeting(session, ref: str):
+    from digests.minutes.notes import find_meeting
+
+    meeting = find_meeting(session, ref)
+    if meeting is None:
+        raise UsageError(f"no meeting {ref!r} (give its number, e.g. 5, or its key)")
+    return meeting
+
+
+@minutes_app.command()
+def note(
+    ctx: typer.Context,
+    meeting: MeetingArg,
+    item: Annotated[int, typer.Argument(help="The agenda item number.")],
+    text: Annotated[str, typer.Argument(help='The note, e.g. "Conclusion: ..." or '
+                                        '"Ms. X (ORG): ...".')],
+) -> None:
+    """Record one note against an agenda item."""
+    from digests.minutes.actions import sync_actions
+    from digests.minutes.notes import parse_note, record_note
+    from store.engine import unit_of_work
+
+    rt = runtime_from(ctx)
+    try:
+        parsed = parse_note(text)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    with unit_of_work(rt.engine) as session:
+        m = _meeting(session, meeting)
+        try:
+            _, new = record_note(session=session, meeting=m, item_number=item, note=parsed,
+                                 source="cli", now=rt.now())
+        except ValueError as e:
+            raise UsageError(str(e)) from e
+        sync_actions(session=session, meeting=m, now=rt.now())
+    out.print("noted" if new else "already noted")
+
+
+@minutes_app.command("import")
+def import_(
+    ctx: typer.Context,
+    meeting: MeetingArg,
+    file: Annotated[Path, typer.Argument(help="A notes file: one note a line, "
+                                         "starting with the agenda item number.")],
+) -> None:
+    """Import a notes file; importing it again adds nothing, a bad line stores nothing."""
+    from digests.minutes.actions import sync_actions
+    from digests.minutes.notes import NotesError, import_notes
+    from store.engine import unit_of_work
+
+    rt = runtime_from(ctx)
+    try:
+        with unit_of_work(rt.engine) as session:
+            m = _meeting(session, meeting)
+            added = import_notes(session=session, meeting=m, path=file, now=rt.now())
+            actions = sync_actions(session=session, meeting=m, now=rt.now())
+    except NotesError as e:
+        raise UsageError(str(e)) from e
+    out.print(f"{m.title}: {added} notes added, {actions} action items created")
+
+
+@minutes_app.command()
+def draft(
+    ctx: typer.Context,
+    meeting: MeetingArg,
+    fmt: Annotated[str, typer.Option("--format", help="md, html or docx.")] = "md",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write to this file (default: standard output; docx needs --out).")] = None,
+) -> None:
+    """Draft the meeting's minutes in the house style; next steps become action items."""
+    from digests.minutes.actions import sync_actions
+    from digests.minutes.draft import build_draft
+    from digests.minutes.render import FORMATS, render_minutes
+    from store.engine import unit_of_work
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "docx" and out_file is None:
+        raise UsageError("--format docx needs --out FILE")
+    rt = runtime_from(ctx)
+    with unit_of_work(rt.engine) as session:
+        m = _meeting(session, meeting)
+        sync_actions(session=session, meeting=m, now=rt.now())
+        data = render_minutes(build_draft(session=session, meeting=m, now=rt.now()), fmt)
+    if out_file:
+        out_file.write_bytes(data)
+        out.print(f"wrote {out_file}")
+    else:
+        sys.stdout.write(data.decode())
+
+
+@minutes_app.command()
+def send(ctx: typer.Context, meeting: MeetingArg) -> None:
+    """Email the draft (HTML body, DOCX attached) to the secretariat, once per version."""
+    from digests.minutes.circulate import circulate
+    from digests.transport import make_transport
+
+    rt = runtime_from(ctx)
+    transport = make_transport(rt.config)
+    try:
+        result = circulate(engine=rt.engine, config=rt.config, ref=meeting, now=rt.now(),
+                           transport=transport)
+    except LookupError as e:
+        raise UsageError(str(e)) from e
+    finally:
+        transport.close()
+    out.print(result)
