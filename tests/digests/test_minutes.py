@@ -164,3 +164,35 @@ def test_minutes_commands_on_the_example(store_url, tmp_path):
     assert bad.returncode == 2 and "no meeting '42'" in bad.stderr
     deadlines = run_cli("ask", "deadlines org BRS", "--now", "2017-10-06", env=env)
     assert "establishing a draft Terms of Reference for Work Stream One" in deadlines.stdout
+
+
+def test_minutes_send_circulates_each_version_once(img5, smtp):
+    from digests.minutes.circulate import circulate
+    from digests.transport import make_transport
+    from tests.smtp_server import smtp_config
+
+    config = smtp_config(smtp.port)
+
+    def send():
+        transport = make_transport(config)
+        try:
+            return circulate(engine=img5, config=config, ref="5", now=NOW, transport=transport)
+        finally:
+            transport.close()
+
+    assert "sent to 3" in send()  # the three secretariat members
+    assert "sent to 0, already sent to 3" in send()
+    message = smtp.messages[0]
+    parts = [p.get_content_type() for p in message.iter_parts()]
+    assert parts == ["text/html", "application/vnd.openxmlformats-officedocument."
+                     "wordprocessingml.document"]
+    attachment = list(message.iter_parts())[1]
+    assert docx.Document(io.BytesIO(attachment.get_content())).tables
+    with unit_of_work(img5) as session:
+        from digests.minutes.notes import parse_note, record_note
+
+        record_note(session=session, meeting=find_meeting(session, "5"), item_number=3,
+                    note=parse_note("Conclusion: The work plan will evolve."), source="test",
+                    now=NOW)
+    assert "sent to 3" in send()  # a new version
+    assert len(smtp.messages) == 6
