@@ -49,7 +49,9 @@ class Desk:
             asker = self.identities.resolve(session, client, user_id)
             result = handle(request, session=session, now=self.now(), asker=asker,
                             source_id=source_id)
-        return self.finish(result) if isinstance(result, Later) else result
+        if isinstance(result, Later):
+            return self.finish(result, client=client, user_id=user_id)
+        return result
 
     def asker(self, *, user_id: str, client) -> Asker:
         with unit_of_work(self.engine) as session:
@@ -57,7 +59,7 @@ class Desk:
             session.expunge_all()
             return asker
 
-    def finish(self, later: Later):
+    def finish(self, later: Later, *, client=None, user_id: str = ""):
         """The slow work: re-importing the data file, drafting minutes."""
         if later.command == "sync":
             from store.datafile import DataFileError
@@ -70,8 +72,29 @@ class Desk:
             except DataFileError as e:
                 return Done(f"The data file was not imported, nothing changed: {e}")
             return Done(f"Synced {path.name}: {report.summary()}")
-        return Done("Minutes drafts are not available in Slack yet: run "
-                    "`coalition minutes draft N` on the server.")
+        return self.post_minutes(later.text.strip(), client=client, user_id=user_id)
+
+    def post_minutes(self, ref: str, *, client, user_id: str) -> Done:
+        """The meeting's minutes draft (DOCX), posted to the asker as a file in a DM."""
+        from digests.minutes.actions import sync_actions
+        from digests.minutes.draft import build_draft
+        from digests.minutes.notes import find_meeting
+        from digests.minutes.render import render_minutes
+
+        if not ref:
+            return Done("Write `minutes N`, e.g. `minutes 5` for the 5th IMG meeting.")
+        with unit_of_work(self.engine) as session:
+            meeting = find_meeting(session, ref)
+            if meeting is None:
+                return Done(f"There is no meeting {ref!r}; try `meetings`.")
+            sync_actions(session=session, meeting=meeting, now=self.now())
+            draft = build_draft(session=session, meeting=meeting, now=self.now())
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(channel=channel, file=render_minutes(draft, "docx"),
+                               filename=f"{draft.meeting_key}-minutes-draft.docx",
+                               title=draft.title,
+                               initial_comment=f"The minutes draft of {meeting.title}.")
+        return Done(f"The minutes draft of {meeting.title} is in your direct messages.")
 
 
 def later(work):

@@ -29,6 +29,7 @@ class SlackAPI:
     failures: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self):
         self._changed = threading.Condition()
@@ -65,7 +66,17 @@ class SlackAPI:
 
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
         parsed = urllib.parse.urlparse(req.path)
-        raw = req.rfile.read(int(req.headers.get("Content-Length") or 0)).decode()
+        data = req.rfile.read(int(req.headers.get("Content-Length") or 0))
+        if parsed.path.startswith("/upload/"):  # files_upload_v2 posts the file's bytes here
+            with self._changed:
+                self.uploads[parsed.path.removeprefix("/upload/")] = data
+                self._changed.notify_all()
+            req.send_response(200)
+            req.send_header("Content-Length", "2")
+            req.end_headers()
+            req.wfile.write(b"OK")
+            return
+        raw = data.decode()
         if "json" in (req.headers.get("Content-Type") or ""):
             args = json.loads(raw or "{}")
         else:
@@ -99,6 +110,14 @@ class SlackAPI:
                                          "profile": {"email": user.get("email", "")}}}
         if method == "response_url":
             return {"ok": True}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + args.get("users", "X")}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + 1}"
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
+                                          for f in json.loads(args.get("files", "[]"))]}
         return {"ok": True, "ts": f"{time.time():.6f}", "channel": args.get("channel", "")}
 
     @staticmethod

@@ -239,3 +239,28 @@ def test_editing_an_unknown_meeting_says_so_instead_of_opening_a_form(slack):
     answer = text_of(ask(slack, "meeting edit img-99", HOSSEIN))
     assert "There is no meeting 'img-99'" in answer
     assert slack.api.of("views.open") == []
+
+
+def test_minutes_command_posts_the_draft_to_the_asker_as_a_file(slack):
+    from digests.minutes.notes import find_meeting, import_notes
+    from store.engine import unit_of_work
+    from tests.conftest import NOW, ROOT
+
+    with unit_of_work(slack.runtime.engine) as session:
+        import_notes(session=session, meeting=find_meeting(session, "5"),
+                     path=ROOT / "examples" / "img5-notes.txt", now=NOW)
+    answer = text_of(ask(slack, "minutes 5", HOSSEIN))
+    assert "The minutes draft of 5th IMG E-waste meeting is in your direct messages" in answer
+    (opened,) = slack.api.of("conversations.open")
+    assert opened.args["users"] == HOSSEIN
+    (done,) = slack.api.of("files.completeUploadExternal")
+    assert done.args["channel_id"] == f"D{HOSSEIN}"
+    (data,) = slack.api.uploads.values()
+    import io
+
+    import docx
+
+    tables = docx.Document(io.BytesIO(data)).tables
+    assert "Mr. Garam Bel" in [row.cells[1].text for row in tables[0].rows]
+    refused = text_of(ask(slack, "minutes 5"))
+    assert "only the secretariat can" in refused
