@@ -13,6 +13,7 @@ from coalition.calendar_cli import calendar_app
 from coalition.clikit import UsageError, out, runtime_from
 from coalition.config import ConfigError
 from coalition.digest_cli import digest_app
+from coalition.feeds_cli import feeds_app
 from coalition.minutes_cli import minutes_app
 from coalition.output import to_jsonable
 from coalition.slack_cli import slack_app
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(digest_app, name="digest")
 app.add_typer(minutes_app, name="minutes")
+app.add_typer(feeds_app, name="feeds")
 app.add_typer(slack_app, name="slack")
 
 

@@ -92,10 +92,24 @@ class SlackReminders:
                                   config=self.runtime.config, now=now)
 
 
+class FeedPoll:
+    """Poll the feeds that are due (each on its own interval and backoff)."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+
+    def __call__(self, now: dt.datetime, stop: threading.Event) -> str:
+        from worker.ingest import poll_feeds
+
+        return poll_feeds(engine=self.runtime.engine, config=self.runtime.config,
+                          now=now).summary()
+
+
 def build_jobs(runtime: Runtime) -> list[Job]:
     """Every scheduled job; each decides itself whether work is due at `now`."""
     jobs = [
         Job("sync-data-file", 60, DataFileWatcher(runtime)),
+        Job("poll-feeds", 60, FeedPoll(runtime)),
         Job("weekly-digest", 60, WeeklyDigest(runtime), exclusive=False),
     ]
     if runtime.config.slack.enabled and runtime.config.secrets.slack_bot_token:

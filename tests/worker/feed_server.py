@@ -1,0 +1,133 @@
+"""A local HTTP server for feed tests: the real-world corpus, generated and hostile feeds."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "feeds"
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<rss version="2.0"><channel><title>&lol3;</title>
+<item><title>&lol3;</title></item></channel></rss>"""
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>x</title><item><title>&xxe;</title>
+<description>&xxe;</description></item></channel></rss>"""
+
+
+def generated_feed(n: int, items: int = 5) -> bytes:
+    body = "".join(
+        f"<item><title>Generated {n} item {i}: circular economy news</title>"
+        f"<link>https://example.org/{n}/{i}</link><guid>gen-{n}-{i}</guid>"
+        f"<pubDate>Mon, 09 Oct 2017 0{i % 10}:00:00 GMT</pubDate>"
+        f"<description>&lt;p&gt;Item {i} of feed {n}&lt;script&gt;x()&lt;/script&gt;"
+        f"&lt;img src='https://t.example/p.gif'&gt;&lt;/p&gt;</description></item>"
+        for i in range(items))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Generated {n}</title>'
+            f"{body}</channel></rss>").encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "feeds/1"
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _feed(self, body: bytes, content_type: str = "application/xml") -> None:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self._send(304, headers={"ETag": etag})
+            return
+        self._send(200, body, {"Content-Type": content_type, "ETag": etag})
+
+    def do_GET(self):  # noqa: C901 (one route a line)
+        path = self.path.split("?")[0]
+        self.server.hits[path] = self.server.hits.get(path, 0) + 1
+        if path.startswith("/corpus/"):
+            self._feed((CORPUS / path.removeprefix("/corpus/")).read_bytes())
+        elif path.startswith("/gen/"):
+            self._feed(generated_feed(int(path.removeprefix("/gen/"))))
+        elif path == "/bomb":
+            self._feed(BILLION_LAUGHS)
+        elif path == "/xxe":
+            self._feed(XXE)
+        elif path == "/html":
+            self._send(200, b"<html><body><h1>Not a feed</h1></body></html>",
+                       {"Content-Type": "text/html"})
+        elif path == "/huge":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.end_headers()
+            chunk = b"<!-- " + b"x" * 65536 + b" -->"
+            try:
+                for _ in range(800):  # about 50 MB
+                    self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif path == "/gzipbomb":
+            body = gzip.compress(b"<rss>" + b" " * 60_000_000, compresslevel=9)
+            self._send(200, body, {"Content-Type": "application/xml",
+                                   "Content-Encoding": "gzip"})
+        elif path == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.end_headers()
+            try:
+                for byte in b"<rss version='2.0'><channel><title>slow</title>":
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif path == "/loop":
+            self._send(302, headers={"Location": "/loop2"})
+        elif path == "/loop2":
+            self._send(302, headers={"Location": "/loop"})
+        elif path == "/moved":
+            self._send(301, headers={"Location": "/gen/7"})
+        elif path == "/gone":
+            self._send(410)
+        elif path == "/busy":
+            self._send(429, b"slow down", {"Retry-After": "7200"})
+        elif path == "/broken":
+            self._send(500, b"oops")
+        elif path == "/badenc":
+            self._feed(b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                       b"<title>Bad \xff\xfe bytes</title><item><title>Caf\xe9</title>"
+                       b"<link>https://example.org/cafe</link></item></channel></rss>")
+        else:
+            self._send(404, b"not found")
+
+
+class FeedServer:
+    def __init__(self):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.hits = {}
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()

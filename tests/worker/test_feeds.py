@@ -1,0 +1,123 @@
+"""Feed ingestion against a local HTTP server: the real-world corpus and hostile feeds."""
+
+import datetime as dt
+import resource
+
+import pytest
+from sqlmodel import Session, func, select
+
+from coalition.config import load_config
+from store.engine import unit_of_work
+from store.models import Feed, FeedEntry
+from tests.worker.feed_server import CORPUS, FeedServer
+from worker.ingest import poll_feeds
+
+NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+HOSTILE = ["/bomb", "/xxe", "/html", "/huge", "/gzipbomb", "/drip", "/loop", "/gone", "/busy",
+           "/broken", "/nope", "/badenc"]
+
+
+def config(**env):
+    return load_config(None, env={"COALITION_FEEDS_ALLOW_PRIVATE": "true",
+                                  "COALITION_FEEDS_TIMEOUT_SECONDS": "4", **env})
+
+
+def follow(engine, urls):
+    with unit_of_work(engine) as session:
+        for url in urls:
+            session.add(Feed(url=url, origin="cli"))
+
+
+def feeds(engine) -> dict[str, Feed]:
+    with Session(engine) as session:
+        return {f.url: f for f in session.exec(select(Feed))}
+
+
+def entry_count(engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count(FeedEntry.id))).one()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FeedServer() as s:
+        yield s
+
+
+def test_every_corpus_feed_is_ingested_and_unchanged_repolls_add_nothing(engine, server):
+    names = sorted(p.name for p in CORPUS.glob("*.xml"))
+    follow(engine, [f"{server.url}/corpus/{n}" for n in names])
+    first = poll_feeds(engine=engine, config=config(), now=NOW)
+    assert first.polled == len(names) == 57
+    stored = entry_count(engine)
+    assert stored > 1000
+    by_url = feeds(engine)
+    assert all(f.status in ("ok", "warning") for f in by_url.values()), \
+        {u: f.last_error for u, f in by_url.items() if f.status not in ("ok", "warning")}
+    for _ in range(2):
+        again = poll_feeds(engine=engine, config=config(), now=NOW, everything=True)
+        assert again.added == 0 and again.updated == 0
+        assert again.unchanged == len(names)  # 304: no parsing
+    assert entry_count(engine) == stored
+
+
+def test_hostile_feeds_end_in_readable_errors_and_the_rest_of_the_poll_completes(engine,
+                                                                                  server):
+    urls = [server.url + p for p in HOSTILE] + [f"{server.url}/gen/1"]
+    follow(engine, urls)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = poll_feeds(engine=engine, config=config(), now=NOW)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert report.polled == len(urls)
+    by_url = feeds(engine)
+    assert by_url[f"{server.url}/gen/1"].status == "ok"
+    errors = {p: by_url[server.url + p].last_error for p in HOSTILE}
+    assert "XML entities" in errors["/bomb"] and "XML entities" in errors["/xxe"]
+    assert "not a feed" in errors["/html"]
+    assert "larger than 10,000,000 bytes" in errors["/huge"]
+    assert "larger than 10,000,000 bytes" in errors["/gzipbomb"]
+    assert "gave up" in errors["/drip"] or "timed out" in errors["/drip"]
+    assert "redirects" in errors["/loop"]
+    assert by_url[server.url + "/gone"].status == "retired"
+    busy = by_url[server.url + "/busy"]
+    assert "429" in busy.last_error and busy.next_poll_at >= NOW + dt.timedelta(hours=2)
+    assert "HTTP 500" in errors["/broken"] and "HTTP 404" in errors["/nope"]
+    assert by_url[server.url + "/badenc"].status in ("ok", "warning")  # a safe parse
+    with Session(engine) as session:
+        texts = " ".join(e.title + e.summary_html for e in session.exec(select(FeedEntry)))
+    assert "root:" not in texts and "lollol" not in texts
+    assert grown_mb < 150
+
+
+def test_private_addresses_are_refused_unless_allowed(engine, server):
+    follow(engine, [f"{server.url}/gen/2"])
+    poll_feeds(engine=engine, config=config(COALITION_FEEDS_ALLOW_PRIVATE="false"), now=NOW)
+    feed = feeds(engine)[f"{server.url}/gen/2"]
+    assert "private, loopback or link-local" in feed.last_error
+    assert entry_count(engine) == 0
+
+
+def test_entries_are_sanitized_matched_to_work_streams_and_backlog_kept_out(example_engine,
+                                                                           server):
+    follow(example_engine, [f"{server.url}/gen/3", f"{server.url}/moved"])
+    poll_feeds(engine=example_engine, config=config(), now=NOW)
+    with Session(example_engine) as session:
+        entries = session.exec(select(FeedEntry)).all()
+    assert len(entries) == 10
+    summary = entries[0].summary_html
+    assert "<script" not in summary and "<img" not in summary and "<p>" in summary
+    assert all("communication" in e.work_streams for e in entries)  # "circular economy"
+    assert all(e.backlog for e in entries)  # 2017 items on a 2026 first poll
+    moved = feeds(example_engine)
+    assert f"{server.url}/gen/7" in moved and f"{server.url}/moved" not in moved
+
+
+def test_failures_back_off_and_flag_the_feed_after_repeated_errors(engine, server):
+    follow(engine, [f"{server.url}/broken"])
+    when = NOW
+    for _ in range(5):
+        poll_feeds(engine=engine, config=config(), now=when, everything=True)
+        when += dt.timedelta(hours=1)
+    feed = feeds(engine)[f"{server.url}/broken"]
+    assert feed.error_count == 5 and feed.status == "failing"
+    assert feed.next_poll_at - feed.last_polled_at == dt.timedelta(days=1)  # capped

@@ -1,0 +1,152 @@
+"""Fetching a feed politely and defensively with httpx.
+
+Every hop of a redirect is resolved and checked here, then connected to by the checked address
+(Host header and TLS server name kept), so DNS tricks cannot reach private, loopback or
+link-local addresses unless `[feeds] allow_private`. The body is capped while streaming (after
+decompression, so a gzip bomb stops at the cap) and the whole fetch has a deadline, so a server
+that drips a byte a second cannot hold a poll.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+
+class FetchError(Exception):
+    """The feed could not be fetched; the message says what to check."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, gone: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.gone = gone
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 10_000_000
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    max_redirects: int = 5
+    allow_private: bool = False
+    user_agent: str = "CoalitionDesk/0.1"
+
+
+@dataclass
+class Fetched:
+    status: int  # 200, or 304 when unchanged
+    body: bytes
+    headers: dict[str, str]
+    url: str  # where it was finally found
+    moved_to: str | None  # a permanent redirect: the feed's new address
+    parsed: object = None  # filled by the poller once parsed
+
+
+def _checked_address(host: str, port: int, allow_private: bool) -> str:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise FetchError(f"cannot resolve {host}: {e.strerror}") from e
+    addresses = [info[4][0] for info in infos]
+    if not allow_private:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not ip.is_global:
+                raise FetchError(f"{host} resolves to {address}, a private, loopback or "
+                                 "link-local address: refused ([feeds] allow_private)")
+    return addresses[0]
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def fetch(url: str, *, limits: Limits, etag: str = "", last_modified: str = "",
+          client: httpx.Client | None = None) -> Fetched:
+    """GET the feed, following at most `limits.max_redirects` redirects, each hop checked."""
+    own = client is None
+    client = client or httpx.Client(follow_redirects=False, trust_env=False)
+    deadline = time.monotonic() + limits.timeout
+    moved_to = None
+    permanent = True
+    try:
+        for _hop in range(limits.max_redirects + 1):
+            response = _get(client, url, limits, deadline, etag, last_modified)
+            if response.status in (301, 302, 303, 307, 308):
+                location = response.headers.get("location")
+                if not location:
+                    raise FetchError(f"{url}: redirect without a Location")
+                permanent = permanent and response.status in (301, 308)
+                url = urljoin(url, location)
+                moved_to = url if permanent else moved_to
+                continue
+            response.moved_to = moved_to
+            return response
+        raise FetchError(f"more than {limits.max_redirects} redirects (a redirect loop?)")
+    finally:
+        if own:
+            client.close()
+
+
+def _get(client: httpx.Client, url: str, limits: Limits, deadline: float, etag: str,
+         last_modified: str) -> Fetched:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"{url}: only http and https feeds can be fetched")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = _checked_address(parts.hostname, port, limits.allow_private)
+    host_for_url = f"[{address}]" if ":" in address else address
+    target = urlunsplit((parts.scheme, f"{host_for_url}:{port}", parts.path or "/",
+                         parts.query, ""))
+    headers = {"User-Agent": limits.user_agent, "Host": parts.netloc.rsplit("@", 1)[-1],
+               "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+                         "text/xml;q=0.8, */*;q=0.5"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError(f"gave up after {limits.timeout:.0f} s")
+    timeout = httpx.Timeout(min(remaining, limits.timeout),
+                            connect=min(remaining, limits.connect_timeout))
+    try:
+        with client.stream("GET", target, headers=headers, timeout=timeout,
+                           extensions={"sni_hostname": parts.hostname}) as response:
+            status = response.status_code
+            if status in (301, 302, 303, 307, 308) or status == 304:
+                return Fetched(status, b"", dict(response.headers), url, None)
+            if status == 410:
+                raise FetchError(f"{url}: 410 Gone, the feed was removed", gone=True)
+            if status in (429, 503):
+                raise FetchError(f"{url}: {status} {response.reason_phrase}",
+                                 retry_after=_retry_after(response.headers.get("retry-after")))
+            if status >= 400:
+                raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limits.max_bytes:
+                    raise FetchError(f"{url}: larger than {limits.max_bytes:,} bytes: refused")
+                if time.monotonic() > deadline:
+                    raise FetchError(f"{url}: too slow, gave up after {limits.timeout:.0f} s")
+            return Fetched(status, bytes(body), dict(response.headers), url, None)
+    except httpx.TimeoutException as e:
+        raise FetchError(f"{url}: timed out ({type(e).__name__})") from e
+    except httpx.HTTPError as e:
+        raise FetchError(f"{url}: {type(e).__name__}: {e}") from e
