@@ -13,6 +13,7 @@ from icalendar import Calendar
 from tests.bot.slack_stub import SlackAPI
 from tests.conftest import EXAMPLE
 from tests.smtp_server import wait_for
+from tests.worker.feed_server import FeedServer
 
 
 def free_port() -> int:
@@ -104,8 +105,11 @@ def test_a_simulated_week_runs_every_job_once_each(workdir, smtp):
     sends this week's digest (at once if 09:00 has passed), reminds Slack of the draft Terms
     of Reference 7 days before they are due, and sends next Monday's digest: each once."""
     port = free_port()
-    with SlackAPI() as slack:
-        proc = start(["run", "--port", str(port)], {
+    with SlackAPI() as slack, FeedServer() as feeds:
+        (workdir / "coalition.toml").write_text(
+            f'[feeds]\nallow_private = true\n[[feeds.sources]]\nurl = "{feeds.url}/gen/5"\n'
+            'kind = "news"\n')
+        proc = start(["--config", "coalition.toml", "run", "--port", str(port)], {
             "COALITION_LOG_FORMAT": "json", "COALITION_CLOCK_TODAY": "2017-11-20",
             "COALITION_CLOCK_SPEED": "75000", "COALITION_EMAIL_TRANSPORT": "smtp",
             "COALITION_EMAIL_SMTP_HOST": "127.0.0.1",
@@ -117,6 +121,7 @@ def test_a_simulated_week_runs_every_job_once_each(workdir, smtp):
         try:
             wait_for(lambda: len(smtp.messages) >= 26, timeout=40)
             time.sleep(1)
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         finally:
             proc.send_signal(signal.SIGTERM)
             _, stderr = proc.communicate(timeout=15)
@@ -132,5 +137,7 @@ def test_a_simulated_week_runs_every_job_once_each(workdir, smtp):
     for week in weeks[:2]:
         to = [m["To"] for m in smtp.messages if f"-{week}-" in m["Message-ID"]]
         assert len(to) == len(set(to)) == 13, week
-    for job in ("sync-data-file", "weekly-digest", "slack-reminders"):
+    assert "coalition_feed_entries 5.0" in metrics  # the local feed was polled
+    assert feeds.httpd.hits.get("/gen/5", 0) >= 2  # and polled again on its interval
+    for job in ("sync-data-file", "poll-feeds", "weekly-digest", "slack-reminders"):
         assert f'"job": "{job}"' in stderr
