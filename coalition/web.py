@@ -7,6 +7,8 @@ functions: Starlette runs them in its thread pool, off the event loop.
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -53,4 +55,27 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     routes += digest_routes(runtime)
     routes += slack_routes(runtime)
     routes += extra_routes or []
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    app.add_middleware(_Timing, histogram=metrics.command_latency)
+    return app
+
+
+class _Timing:
+    """Time every request (by route, so the label set stays small) for /metrics."""
+
+    def __init__(self, app, histogram):
+        self.app, self.histogram = app, histogram
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            path = scope.get("path", "")
+            label = path if path in ("/slack/events", "/healthz", "/calendar.ics", "/metrics",
+                                     "/unsubscribe") else "/digest" if path.startswith(
+                                         "/digest/") else "other"
+            self.histogram.labels(label).observe(time.perf_counter() - started)

@@ -69,6 +69,7 @@ def test_run_serves_health_and_calendar_syncs_the_data_and_stops_on_sigterm(work
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         assert 'coalition_job_failing{job="sync-data-file"} 0.0' in metrics
         assert "coalition_feed_entries 0.0" in metrics
+        assert 'coalition_command_seconds_count{command="/healthz"}' in metrics
         second = start(["worker"], {}, workdir)
         _, err = second.communicate(timeout=30)
         assert second.returncode == 1
