@@ -35,10 +35,31 @@ class Reminder:
 
 
 def due_reminders(*, session: Session, now: dt.datetime, days: list[int], timezone: str,
-                  channel: str = "") -> list[Reminder]:
+                  channel: str = "", secretariat_channel: str = "") -> list[Reminder]:
     """Every reminder due at `now` (posted or not)."""
     return (_deadline_reminders(session, now, sorted(set(days)), timezone, channel)
-            + _meeting_reminders(session, now, timezone, channel))
+            + _meeting_reminders(session, now, timezone, channel)
+            + _minutes_reminders(session, now, secretariat_channel or channel))
+
+
+def _minutes_reminders(session: Session, now: dt.datetime, channel: str) -> list[Reminder]:
+    """After a meeting ends, remind the secretariat to draft its minutes (within two days)."""
+    if not channel:
+        return []
+    rows = session.exec(select(Meeting).where(
+        Meeting.retired_at.is_(None), Meeting.status != "cancelled",
+        Meeting.precision == "minute", Meeting.starts_at <= now,
+        Meeting.starts_at >= now - dt.timedelta(days=2))).all()
+    out = []
+    for m in rows:
+        if (m.ends_at or m.starts_at) > now:
+            continue
+        ref = str(m.number) if m.series.upper() == "IMG" and m.number else m.key
+        text = (f"{m.title} is over: draft its minutes with `/coalition minutes {ref}` "
+                f"(or `coalition minutes draft {ref}`), after recording the notes.")
+        out.append(Reminder(f"minutes:{m.key}", channel, text,
+                            [blocks.section(blocks.escape(text))]))
+    return out
 
 
 def post_due_reminders(*, engine: Engine, client, config, now: dt.datetime) -> str:
@@ -46,7 +67,8 @@ def post_due_reminders(*, engine: Engine, client, config, now: dt.datetime) -> s
     slack = config.slack
     with unit_of_work(engine) as session:
         due = due_reminders(session=session, now=now, days=slack.reminder_days,
-                            timezone=config.coalition.timezone, channel=slack.reminders_channel)
+                            timezone=config.coalition.timezone, channel=slack.reminders_channel,
+                            secretariat_channel=slack.secretariat_channel)
     posted = failed = 0
     for reminder in due:
         if not _claim(engine, reminder, now):

@@ -85,3 +85,18 @@ def test_a_meeting_is_reminded_the_day_before_with_its_agenda(example_engine):
     for post in posts:
         assert post["text"].startswith("Tomorrow: 5th IMG E-waste meeting")
         assert "3. Brief overview of the draft Work Plan 2017/18" in text_of(post)
+
+
+def test_the_secretariat_is_reminded_once_to_draft_the_minutes_after_a_meeting(example_engine):
+    with SlackAPI() as api:
+        config = slack_env(api, COALITION_SLACK_SECRETARIAT_CHANNEL="CSECRETARIAT")
+        client = make_client(config)
+        during = dt.datetime(2017, 10, 5, 14, 0, tzinfo=dt.UTC)  # 16:00 in Geneva
+        post_due_reminders(engine=example_engine, client=client, config=config, now=during)
+        assert not [c for c in api.of("chat.postMessage") if "minutes" in c.args["text"]]
+        for hours in (2, 20):
+            post_due_reminders(engine=example_engine, client=client, config=config,
+                               now=during + dt.timedelta(hours=hours))
+        posts = [c.args for c in api.of("chat.postMessage") if "minutes" in c.args["text"]]
+    assert len(posts) == 1 and posts[0]["channel"] == "CSECRETARIAT"
+    assert "`/coalition minutes 5`" in posts[0]["text"]
