@@ -109,7 +109,7 @@ def build_jobs(runtime: Runtime) -> list[Job]:
     """Every scheduled job; each decides itself whether work is due at `now`."""
     jobs = [
         Job("sync-data-file", 60, DataFileWatcher(runtime)),
-        Job("poll-feeds", 60, FeedPoll(runtime)),
+        Job("poll-feeds", 60, FeedPoll(runtime), exclusive=False),  # feeds claimed one by one
         Job("weekly-digest", 60, WeeklyDigest(runtime), exclusive=False),
     ]
     if runtime.config.slack.enabled and runtime.config.secrets.slack_bot_token:

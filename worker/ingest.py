@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.engine import unit_of_work
@@ -61,20 +64,36 @@ def sync_sources(*, session: Session, config, now: dt.datetime) -> None:
         session.add(feed)
 
 
-def due_feeds(session: Session, now: dt.datetime, *, everything: bool = False) -> list[Feed]:
-    query = select(Feed).where(Feed.retired_at.is_(None))
+CLAIM = dt.timedelta(minutes=10)  # a claimed feed is not due for others while it is polled
+
+
+def claim_due_feeds(engine: Engine, now: dt.datetime, *, everything: bool = False,
+                    limit: int = 1000) -> list[tuple[int, str, str, str]]:
+    """Claim the due feeds for this poller by pushing their next poll past a short lease, in
+    one statement (with SKIP LOCKED on PostgreSQL): pollers sharing a store split the work."""
+    pick = select(Feed.id).where(Feed.retired_at.is_(None)).order_by(Feed.id).limit(limit)
     if not everything:
-        query = query.where((Feed.next_poll_at.is_(None)) | (Feed.next_poll_at <= now))
-    return list(session.exec(query.order_by(Feed.id)))
+        pick = pick.where((Feed.next_poll_at.is_(None)) | (Feed.next_poll_at <= now))
+    if engine.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    token = now + CLAIM + dt.timedelta(microseconds=uuid.uuid4().int % 999_983)
+    with engine.begin() as conn:
+        conn.execute(update(Feed).where(col(Feed.id).in_(pick.scalar_subquery()))
+                     .values(next_poll_at=token))
+    with Session(engine) as session:
+        return [(f.id, f.url, f.etag, f.last_modified) for f in session.exec(
+            select(Feed).where(Feed.next_poll_at == token).order_by(Feed.id))]
 
 
 def poll_feeds(*, engine: Engine, config, now: dt.datetime, everything: bool = False,
                progress=None) -> PollReport:
     """Poll every due feed (all with `everything`); safe to run from several workers."""
-    with unit_of_work(engine) as session:
-        sync_sources(session=session, config=config, now=now)
-        feeds = [(f.id, f.url, f.etag, f.last_modified) for f in
-                 due_feeds(session, now, everything=everything)]
+    try:
+        with unit_of_work(engine) as session:
+            sync_sources(session=session, config=config, now=now)
+    except IntegrityError:  # another poller added the same source at the same moment
+        log.info("feed sources were being synced by another poller")
+    feeds = claim_due_feeds(engine, now, everything=everything)
     limits = limits_from(config)
     report = PollReport()
     with httpx.Client(follow_redirects=False, trust_env=False) as client, \

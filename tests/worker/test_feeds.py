@@ -121,3 +121,15 @@ def test_failures_back_off_and_flag_the_feed_after_repeated_errors(engine, serve
     feed = feeds(engine)[f"{server.url}/broken"]
     assert feed.error_count == 5 and feed.status == "failing"
     assert feed.next_poll_at - feed.last_polled_at == dt.timedelta(days=1)  # capped
+
+
+def test_pollers_sharing_a_store_claim_disjoint_feeds(engine, server):
+    from worker.ingest import claim_due_feeds
+
+    follow(engine, [f"{server.url}/gen/{n}" for n in range(10, 20)])
+    first = claim_due_feeds(engine, NOW, limit=6)
+    second = claim_due_feeds(engine, NOW)
+    assert len(first) == 6 and len(second) == 4
+    assert not {f[0] for f in first} & {f[0] for f in second}
+    assert claim_due_feeds(engine, NOW) == []  # all claimed: not due for a third poller
+    assert len(claim_due_feeds(engine, NOW + dt.timedelta(minutes=11))) == 10  # claims lapse
