@@ -129,13 +129,21 @@ def demo(
         ctx.invoke(ask, ctx=ctx, text=question, now=now, as_json=False, as_email=None)
 
 
+HostOption = Annotated[str | None, typer.Option(
+    "--host", help="Address to listen on (default: [server] host).")]
+PortOption = Annotated[int | None, typer.Option(
+    "--port", help="Port to listen on (default: [server] port).")]
+
+
+def _address(rt, host: str | None, port: int | None) -> tuple[str, int]:
+    return host or rt.config.server.host, port if port is not None else rt.config.server.port
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option("--host", help="Address to listen on "
-                                             "(default: [server] host).")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port to listen on "
-                                             "(default: [server] port).")] = None,
+    host: HostOption = None,
+    port: PortOption = None,
 ) -> None:
     """Serve the HTTP endpoint (health, and the parts' routes) with uvicorn."""
     import uvicorn
@@ -144,9 +152,9 @@ def serve(
 
     rt = runtime_from(ctx)
     rt.engine  # noqa: B018  (fail fast: reach and upgrade the store before listening)
-    uvicorn.run(create_app(rt), host=host or rt.config.server.host,
-                port=port if port is not None else rt.config.server.port,
-                log_level=rt.config.log.level, proxy_headers=True)
+    host, port = _address(rt, host, port)
+    uvicorn.run(create_app(rt), host=host, port=port, log_level=rt.config.log.level,
+                proxy_headers=True)
 
 
 @app.command()
@@ -161,17 +169,15 @@ def worker(ctx: typer.Context) -> None:
 @app.command()
 def run(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option("--host", help="Address to listen on "
-                                             "(default: [server] host).")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port to listen on "
-                                             "(default: [server] port).")] = None,
+    host: HostOption = None,
+    port: PortOption = None,
 ) -> None:
     """Run the whole service in one process: the HTTP endpoint and the scheduled jobs."""
     from coalition.service import run_all
 
     rt = runtime_from(ctx)
-    run_all(rt, host=host or rt.config.server.host,
-            port=port if port is not None else rt.config.server.port)
+    host, port = _address(rt, host, port)
+    run_all(rt, host=host, port=port)
 
 
 def _fail(error: Exception, code: int) -> None:
