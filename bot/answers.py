@@ -14,6 +14,7 @@ from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from bot.matching import find_organisations, find_people, find_work_streams
+from store.meetings import is_over, upcoming_meetings
 from store.models import (
     AgendaItem,
     Deadline,
@@ -215,42 +216,6 @@ def meeting_agenda(*, session: Session, meeting: Meeting, timezone: str) -> Agen
                         timezone=timezone)
 
 
-def _meeting_horizon(now: dt.datetime) -> dt.datetime:
-    """A meeting known only by its month stays 'next' until that month is over."""
-    return now - dt.timedelta(days=31)
-
-
-def _upcoming_meetings(session: Session, now: dt.datetime, *, limit: int,
-                       series: str | None = None) -> list[Meeting]:
-    """The next `limit` meetings not over at `now`, read in small batches (a month-precise
-    meeting may have started before `now` and still be next)."""
-    query = select(Meeting).where(
-        Meeting.retired_at.is_(None), Meeting.status != "cancelled",
-        Meeting.starts_at >= _meeting_horizon(now),
-    ).order_by(Meeting.starts_at, Meeting.key)
-    if series is not None:
-        query = query.where(func.lower(Meeting.series) == series.lower())
-    found: list[Meeting] = []
-    offset, batch = 0, max(limit, 8)
-    while len(found) < limit:
-        rows = session.exec(query.offset(offset).limit(batch)).all()
-        found += [m for m in rows if _not_over(m, now)]
-        if len(rows) < batch:
-            break
-        offset, batch = offset + batch, batch * 4
-    return found[:limit]
-
-
-def _not_over(meeting: Meeting, now: dt.datetime) -> bool:
-    if meeting.precision == "month":
-        start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
-        nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        return nxt.astimezone(dt.UTC) > now
-    if meeting.precision == "day":
-        return meeting.starts_at + dt.timedelta(days=1) > now
-    return (meeting.ends_at or meeting.starts_at) > now
-
-
 def agenda(*, session: Session, now: dt.datetime, number: int | None = None,
            series: str = "IMG", timezone: str = "Europe/Zurich") -> AgendaAnswer:
     """The agenda of meeting `number` of the series, or of the next meeting of the series."""
@@ -261,8 +226,8 @@ def agenda(*, session: Session, now: dt.datetime, number: int | None = None,
         )).first()
         asked = f"meeting {number}"
     else:
-        found = (_upcoming_meetings(session, now, limit=1, series=series)
-                 or _upcoming_meetings(session, now, limit=1))
+        found = (upcoming_meetings(session, now, limit=1, series=series)
+                 or upcoming_meetings(session, now, limit=1))
         meeting = found[0] if found else None
         asked = "next meeting"
     view = _meeting_view(session, meeting) if meeting else None
@@ -271,10 +236,10 @@ def agenda(*, session: Session, now: dt.datetime, number: int | None = None,
 
 def meetings(*, session: Session, now: dt.datetime, limit: int = 5,
              timezone: str = "Europe/Zurich") -> MeetingsAnswer:
-    upcoming = _upcoming_meetings(session, now, limit=limit)
+    upcoming = upcoming_meetings(session, now, limit=limit)
     query = select(Meeting).where(Meeting.retired_at.is_(None), Meeting.starts_at < now,
                                   ).order_by(col(Meeting.starts_at).desc())
-    recent = [m for m in session.exec(query.limit(limit + 2)).all() if not _not_over(m, now)]
+    recent = [m for m in session.exec(query.limit(limit + 2)).all() if is_over(m, now)]
     return MeetingsAnswer([_meeting_view(session, m) for m in upcoming],
                           [_meeting_view(session, m) for m in recent[:limit]], timezone)
 

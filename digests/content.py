@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from store.meetings import upcoming_meetings
 from store.models import (
     AgendaItem,
     Deadline,
@@ -120,7 +121,7 @@ class Shared:
         for role in session.exec(select(WorkStreamRole).where(
                 WorkStreamRole.retired_at.is_(None))):
             stream_orgs.setdefault(role.organisation_id, set()).add(streams[role.work_stream_id])
-        meeting = _next_meeting(session, now)
+        meeting = next(iter(upcoming_meetings(session, now, limit=1)), None)
         agenda = [] if meeting is None else [f"{i.number}. {i.title}" for i in session.exec(
             select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
                                      AgendaItem.retired_at.is_(None))
@@ -153,22 +154,6 @@ class Shared:
 
 def _local(value: dt.datetime, timezone: str) -> dt.datetime:
     return value.astimezone(ZoneInfo(timezone))
-
-
-def _month_over(meeting: Meeting, now: dt.datetime) -> bool:
-    local = _local(meeting.starts_at, meeting.timezone)
-    return (local.replace(day=28) + dt.timedelta(days=4)).replace(day=1) <= now
-
-
-def _next_meeting(session: Session, now: dt.datetime) -> Meeting | None:
-    for m in session.exec(select(Meeting).where(
-        Meeting.retired_at.is_(None), Meeting.status != "cancelled",
-        Meeting.starts_at >= now - dt.timedelta(days=31),
-    ).order_by(Meeting.starts_at, Meeting.key)):
-        over = _month_over(m, now) if m.precision == "month" else (m.ends_at or m.starts_at) <= now
-        if not over:
-            return m
-    return None
 
 
 def _meeting_item(shared: Shared, timezone: str) -> tuple[MeetingItem | None, str]:
