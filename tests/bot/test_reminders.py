@@ -100,3 +100,24 @@ def test_the_secretariat_is_reminded_once_to_draft_the_minutes_after_a_meeting(e
         posts = [c.args for c in api.of("chat.postMessage") if "minutes" in c.args["text"]]
     assert len(posts) == 1 and posts[0]["channel"] == "CSECRETARIAT"
     assert "`/coalition minutes 5`" in posts[0]["text"]
+
+
+def test_two_workers_posting_reminders_at_once_post_each_once(example_engine):
+    """Reminders are claimed by a unique row before posting: racing posters never double."""
+    import threading
+
+    _give_slack_ids(example_engine)
+    with SlackAPI() as api:
+        config = slack_env(api)
+        clients = [make_client(config) for _ in range(4)]
+        threads = [threading.Thread(target=post_due_reminders, kwargs={
+            "engine": example_engine, "client": c, "config": config, "now": WEEK_BEFORE})
+            for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        posts = [c.args for c in api.of("chat.postMessage")]
+    assert posts, "a reminder is due a week before"
+    keys = [(p["channel"], p["text"]) for p in posts]
+    assert len(keys) == len(set(keys))
