@@ -115,18 +115,44 @@ def demo(
     now: Annotated[str, typer.Option(
         "--now", help="The demo's today (the example data is from 2017-2018).")] = "2017-10-01",
 ) -> None:
-    """Sync the example data (and the 5th meeting's notes), then show the next meeting and
-    the next deadlines."""
+    """Sync the example data (and the 5th meeting's notes), read the bundled sample feeds,
+    then show the next meeting, the next deadlines and the news."""
     from coalition.minutes_cli import import_
 
     ctx.invoke(sync, ctx=ctx, file=None)
-    rt = runtime_from(ctx)
-    notes = rt.config.path(rt.config.coalition.data).parent / "img5-notes.txt"
+    rt = runtime_from(ctx, now=now)
+    examples = rt.config.path(rt.config.coalition.data).parent
+    notes = examples / "img5-notes.txt"
     if notes.exists():
         ctx.invoke(import_, ctx=ctx, meeting="5", file=notes)
-    for question in ("agenda next", "deadlines"):
+    _read_sample_feeds(rt, examples / "feeds")
+    for question in ("agenda next", "deadlines", "news"):
         out.rule(question)
         ctx.invoke(ask, ctx=ctx, text=question, now=now, as_json=False, as_email=None)
+
+
+def _read_sample_feeds(rt, folder: Path) -> None:
+    """Follow the example's offline sample feeds (local files) and poll them."""
+    from sqlmodel import col, select
+
+    from store.models import Feed
+    from worker.following import follow
+    from worker.ingest import poll_feeds
+
+    urls = [p.resolve().as_uri() for p in sorted(folder.glob("*.xml"))]
+    if not urls:
+        return
+    with unit_of_work(rt.engine) as session:
+        for url in urls:
+            follow(session=session, url=url, origin="demo", now=rt.now(), allow_files=True,
+                   interval_minutes=rt.config.feeds.interval_minutes,
+                   kind="publication" if "publication" in url else "news")
+        # Due at once: the demo's clock may stand years before the last real poll.
+        for feed in session.exec(select(Feed).where(col(Feed.url).in_(urls))):
+            feed.next_poll_at = None
+            session.add(feed)
+    report = poll_feeds(engine=rt.engine, config=rt.config, now=rt.now())
+    out.print(f"sample feeds in {folder}: {report.summary()}", markup=False)
 
 
 HostOption = Annotated[str | None, typer.Option(

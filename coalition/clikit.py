@@ -10,6 +10,7 @@ from coalition.logs import setup_logging
 from coalition.runtime import Runtime
 
 out = Console(soft_wrap=True)
+err = Console(soft_wrap=True, stderr=True)
 
 
 class UsageError(Exception):

@@ -96,6 +96,15 @@ class FeedSource(_Section):
     tags: list[str] = []
     title: str = ""
 
+    @field_validator("url")
+    @classmethod
+    def _feed_address(cls, value: str) -> str:
+        value = value.strip()
+        if not value.lower().startswith(("http://", "https://", "file:")) or " " in value:
+            raise ValueError("expected a feed address (https://...) or a local file "
+                             "(file:examples/feeds/news.xml, relative to this file's folder)")
+        return value
+
 
 class FeedsConfig(_Section):
     allow_private: bool = False

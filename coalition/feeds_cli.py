@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from coalition.clikit import UsageError, out, runtime_from
+from coalition.clikit import UsageError, err, out, runtime_from
 
 feeds_app = typer.Typer(no_args_is_help=True, help="News and publication feeds.")
 
@@ -16,35 +17,104 @@ feeds_app = typer.Typer(no_args_is_help=True, help="News and publication feeds."
 @feeds_app.command()
 def add(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="The feed's address (RSS, Atom or RDF).")],
+    url: Annotated[str, typer.Argument(
+        help="The feed's address (RSS, Atom or RDF), or a local file (file:///path).")],
     kind: Annotated[str, typer.Option("--kind", help="news, publication or member.")] = "news",
     org: Annotated[str, typer.Option("--org", help="The organisation's acronym.")] = "",
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
 ) -> None:
     """Follow a feed; it is polled at the next poll."""
+    from store.engine import unit_of_work
+    from worker.following import FollowError, follow
+    from worker.local import absolute_file_url, is_local
+
+    rt = runtime_from(ctx)
+    if is_local(url):
+        url = absolute_file_url(url, Path.cwd())
+    try:
+        with unit_of_work(rt.engine) as session:
+            follow(session=session, url=url, origin="cli", now=rt.now(),
+                   interval_minutes=rt.config.feeds.interval_minutes, kind=kind,
+                   organisation=org, tags=tag or [], allow_files=True)
+    except FollowError as e:
+        raise UsageError(str(e)) from e
+    out.print(f"following {url}", markup=False)
+
+
+@feeds_app.command("import-opml")
+def import_opml(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An OPML file (any feed reader's export).")],
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="The kind of every feed in the file (default: as the file says, "
+        "else news).")] = None,
+    org: Annotated[str, typer.Option(
+        "--org", help="The organisation of every feed in the file.")] = "",
+) -> None:
+    """Follow every feed of an OPML file; folders become tags. Importing twice adds nothing;
+    a file with a bad entry changes nothing."""
     from sqlmodel import select
 
     from store.engine import unit_of_work
-    from store.models import Feed, Organisation
+    from store.models import Feed
+    from worker.following import FollowError, follow
+    from worker.opml import OpmlError, read_opml
 
-    if kind not in ("news", "publication", "member"):
-        raise UsageError(f"--kind: expected news, publication or member, got {kind!r}")
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"{url!r}: a feed address starts with http:// or https://")
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise UsageError(f"{file}: cannot read the file ({e.strerror})") from e
+    try:
+        entries = read_opml(data, source=str(file))
+    except OpmlError as e:
+        raise UsageError(str(e)) from e
     rt = runtime_from(ctx)
-    with unit_of_work(rt.engine) as session:
-        org_id = None
-        if org:
-            found = session.exec(select(Organisation).where(Organisation.acronym == org)).first()
-            if found is None:
-                raise UsageError(f"--org: no organisation {org!r}")
-            org_id = found.id
-        feed = session.exec(select(Feed).where(Feed.url == url)).first() or Feed(url=url)
-        feed.kind, feed.organisation_id, feed.tags = kind, org_id, list(tag or [])
-        feed.origin, feed.retired_at, feed.next_poll_at = "cli", None, None
-        feed.interval_minutes = rt.config.feeds.interval_minutes
-        session.add(feed)
-    out.print(f"following {url}")
+    added = 0
+    try:
+        with unit_of_work(rt.engine) as session:
+            known = set(session.exec(select(Feed.url).where(Feed.retired_at.is_(None))))
+            for entry in entries:
+                follow(session=session, url=entry.url, origin="opml", now=rt.now(),
+                       interval_minutes=rt.config.feeds.interval_minutes,
+                       kind=kind or entry.kind, organisation=org or entry.organisation,
+                       tags=entry.tags, title=entry.title)
+                added += entry.url not in known
+    except FollowError as e:
+        raise UsageError(f"{file}: {e}; nothing was imported") from e
+    out.print(f"{file}: {len(entries)} feeds, {added} newly followed", markup=False)
+
+
+@feeds_app.command("export-opml")
+def export_opml(
+    ctx: typer.Context,
+    to: Annotated[Path | None, typer.Option(
+        "--out", help="Write to this file (default: standard output).")] = None,
+) -> None:
+    """The followed feeds as an OPML 2.0 file, for another feed reader or another desk."""
+    from sqlmodel import Session
+
+    from worker.following import followed
+    from worker.local import is_local
+    from worker.opml import write_opml
+
+    rt = runtime_from(ctx)
+    with Session(rt.engine) as session:
+        every = followed(session)
+    feeds = [f for f in every if not is_local(f.url)]  # a file here means nothing elsewhere
+    data = write_opml(feeds, title=f"{rt.config.coalition.name} feeds", now=rt.now())
+    left_out = f" ({len(every) - len(feeds)} local files left out)" if len(every) > len(feeds) \
+        else ""
+    if to is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        if left_out:
+            err.print(f"{len(feeds)} feeds{left_out}", markup=False)
+        return
+    try:
+        to.write_bytes(data)
+    except OSError as e:
+        raise UsageError(f"{to}: cannot write the file ({e.strerror})") from e
+    out.print(f"{len(feeds)} feeds written to {to}{left_out}", markup=False)
 
 
 @feeds_app.command()

@@ -78,7 +78,12 @@ def _retry_after(value: str | None) -> float | None:
 
 def fetch(url: str, *, limits: Limits, etag: str = "", last_modified: str = "",
           client: httpx.Client | None = None) -> Fetched:
-    """GET the feed, following at most `limits.max_redirects` redirects, each hop checked."""
+    """GET the feed, following at most `limits.max_redirects` redirects, each hop checked.
+    A `file:` URL (only ever the operator's own, never a redirect's) is read from disk."""
+    if url.lower().startswith("file:"):
+        from worker.local import read_local
+
+        return read_local(url, limits=limits, etag=etag)
     own = client is None
     client = client or httpx.Client(follow_redirects=False, trust_env=False)
     deadline = time.monotonic() + limits.timeout

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from store.engine import unit_of_work
 from store.models import Feed, FeedEntry, MemberUpdate, Organisation, WorkStream
 from worker.fetch import Fetched, FetchError, Limits, fetch
+from worker.local import absolute_file_url, is_local
 from worker.parse import ParsedFeed, ParseError, parse_feed
 
 log = logging.getLogger("coalition.feeds")
@@ -53,9 +54,11 @@ def sync_sources(*, session: Session, config, now: dt.datetime) -> None:
     """The config's `[[feeds.sources]]` as Feed rows (origin "config")."""
     orgs = {o.acronym.lower(): o.id for o in session.exec(select(Organisation))}
     for source in config.feeds.sources:
-        feed = session.exec(select(Feed).where(Feed.url == source.url)).first()
+        url = absolute_file_url(source.url, config.base_dir) if is_local(source.url) \
+            else source.url
+        feed = session.exec(select(Feed).where(Feed.url == url)).first()
         if feed is None:
-            feed = Feed(url=source.url, origin="config", created_at=now,
+            feed = Feed(url=url, origin="config", created_at=now,
                         interval_minutes=config.feeds.interval_minutes)
         feed.kind, feed.tags = source.kind, list(source.tags)
         feed.organisation_id = orgs.get(source.organisation.lower())
