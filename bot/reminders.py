@@ -4,7 +4,8 @@ before posting and given back if the post fails, so the next run tries again.
 
 A deadline reminder goes to its owner (a direct message), else to the owner organisation's
 focal points, else to `[slack] reminders_channel`; a meeting reminder to each participant
-known in Slack and to `reminders_channel`.
+known in Slack and to `reminders_channel`. Where a reminder was posted is kept: in the thread
+of a meeting's reminder, the secretariat's replies that start with an item number are notes.
 """
 
 from __future__ import annotations
@@ -74,9 +75,11 @@ def post_due_reminders(*, engine: Engine, client, config, now: dt.datetime) -> s
         if not _claim(engine, reminder, now):
             continue
         try:
-            client.chat_postMessage(channel=reminder.channel, text=reminder.text,
-                                    blocks=reminder.blocks, unfurl_links=False)
+            response = client.chat_postMessage(channel=reminder.channel, text=reminder.text,
+                                               blocks=reminder.blocks, unfurl_links=False)
             posted += 1
+            _remember(engine, reminder.key, response.get("channel") or reminder.channel,
+                      response.get("ts") or "")
         except (SlackApiError, OSError) as e:
             failed += 1
             log.warning("reminder %s to %s not posted: %s", reminder.key, reminder.channel, e)
@@ -94,6 +97,14 @@ def _claim(engine: Engine, reminder: Reminder, now: dt.datetime) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def _remember(engine: Engine, key: str, channel: str, ts: str) -> None:
+    """Where the reminder was posted: replies in its thread are read as meeting notes."""
+    with unit_of_work(engine) as session:
+        row = session.exec(select(SentReminder).where(SentReminder.key == key)).one()
+        row.channel, row.message_ts = channel, ts
+        session.add(row)
 
 
 def _release(engine: Engine, key: str) -> None:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from digests.minutes.actions import sync_actions
 from digests.minutes.notes import parse_note
 from digests.minutes.notes import record_note as minutes_note
-from store.models import AgendaItem, Deadline, Meeting, MemberUpdate, Person
+from store.models import AgendaItem, Deadline, Meeting, MemberUpdate, Person, SentReminder
 
 
 @dataclass
@@ -122,12 +122,42 @@ def record_note(*, session: Session, text: str, now: dt.datetime, source: str = 
     meeting = _note_meeting(session, int(m.group(1)) if m.group(1) else None, now, series)
     if meeting is None:
         return Done("I cannot tell which meeting the note is for; write `note N.ITEM TEXT`.")
+    return _note_on_item(session=session, meeting=meeting, number=int(m.group(2)),
+                         body=m.group(3).strip(), now=now, source=source)
+
+
+_THREAD_NOTE = re.compile(r"^\s*(\d{1,3})[.):]?\s+(\S.*)$", re.S)
+
+
+def thread_meeting(*, session: Session, channel: str, thread_ts: str) -> Meeting | None:
+    """The meeting whose reminder started this thread, if one did."""
+    key = session.exec(select(SentReminder.key).where(
+        SentReminder.channel == channel, SentReminder.message_ts == thread_ts,
+        col(SentReminder.key).startswith("meeting:"))).first()
+    if not key or not thread_ts:
+        return None
+    return session.exec(select(Meeting).where(Meeting.key == key.split(":")[1],
+                                              Meeting.retired_at.is_(None))).first()
+
+
+def record_thread_note(*, session: Session, meeting: Meeting, text: str,
+                       now: dt.datetime) -> Done | None:
+    """A reply in a meeting's thread that starts with an agenda item's number
+    (`2 Conclusion: ...`) is a note on that item; None when the reply is not one."""
+    m = _THREAD_NOTE.match(text)
+    if not m:
+        return None
+    return _note_on_item(session=session, meeting=meeting, number=int(m.group(1)),
+                         body=m.group(2).strip(), now=now, source="slack")
+
+
+def _note_on_item(*, session: Session, meeting: Meeting, number: int, body: str,
+                  now: dt.datetime, source: str) -> Done:
     item = session.exec(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.number == int(m.group(2)),
+        AgendaItem.meeting_id == meeting.id, AgendaItem.number == number,
         AgendaItem.retired_at.is_(None))).first()
     if item is None:
-        return Done(f"{meeting.title} has no agenda item {m.group(2)}.")
-    body = m.group(3).strip()
+        return Done(f"{meeting.title} has no agenda item {number}.")
     try:
         note = parse_note(body)
     except ValueError as e:

@@ -236,9 +236,11 @@ class DigestDelivery(SQLModel, table=True):
 class SentReminder(SQLModel, table=True):
     """One row per reminder posted, so that each is posted once (natural key `key`)."""
 
+    __table_args__ = (Index("ix_sentreminder_message", "channel", "message_ts"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)
     channel: str = ""
+    message_ts: str = Field(default="", max_length=40)  # the posted message, for its thread
     sent_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 

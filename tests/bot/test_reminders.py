@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.app import make_client
 from bot.reminders import post_due_reminders
-from store.models import Attendance, Meeting, Person, SentReminder
+from store.models import AgendaItem, Attendance, Meeting, MeetingNote, Person, SentReminder
 from tests.bot.conftest import slack_env, text_of
 from tests.bot.slack_stub import SlackAPI
 
@@ -121,3 +121,49 @@ def test_two_workers_posting_reminders_at_once_post_each_once(example_engine):
     assert posts, "a reminder is due a week before"
     keys = [(p["channel"], p["text"]) for p in posts]
     assert len(keys) == len(set(keys))
+
+
+def test_secretariat_replies_in_a_meeting_reminders_thread_are_notes_on_its_items(slack):
+    """`2 Conclusion: ...` in the thread of the 5th meeting's reminder is a note on item 2."""
+    from tests.bot.conftest import HOSSEIN, TATIANA
+    from tests.bot.test_slack_events import post
+
+    engine = slack.runtime.engine
+    with Session(engine) as session:
+        meeting = session.exec(select(Meeting).where(Meeting.key == "img-5")).one()
+        meeting.status = "planned"
+        session.add(meeting)
+        session.commit()
+        meeting_id = meeting.id
+    config = slack_env(slack.api, COALITION_SLACK_REMINDERS_CHANNEL="CREMIND")
+    post_due_reminders(engine=engine, client=make_client(config), config=config,
+                       now=dt.datetime(2017, 10, 4, 8, 0, tzinfo=dt.UTC))
+    with Session(engine) as session:
+        row = session.exec(select(SentReminder).where(SentReminder.channel == "CREMIND")).one()
+    assert row.key.startswith("meeting:img-5:") and row.message_ts
+
+    def reply(user, text, ts, event_id, thread=row.message_ts):
+        return slack.event(post(user, text, ts, channel="CREMIND", thread_ts=thread),
+                           event_id=event_id)
+
+    for _ in range(2):  # Slack's retry of the same event is stored once
+        reply(HOSSEIN, "2 Conclusion: InforMEA is the platform of choice.", "1507100000.1",
+              "EvNOTE1")
+    (said,) = slack.api.wait_for("chat.postEphemeral")
+    assert said.args["user"] == HOSSEIN and said.args["thread_ts"] == row.message_ts
+    assert "Noted against item 2 of 5th IMG E-waste meeting" in said.args["text"]
+    reply(TATIANA, "2 Conclusion: not the secretariat, so not a note.", "1507100000.2", "EvN2")
+    reply(HOSSEIN, "Thanks all, see you tomorrow.", "1507100000.3", "EvN3")
+    reply(HOSSEIN, "3 Next step: no thread, no note.", "1507100000.4", "EvN4",
+          thread="1507000000.000001")
+    reply(HOSSEIN, "3 Next step: EMG to share the work plan by 2017-10-20.", "1507100000.5",
+          "EvN5")
+    slack.api.wait_for("chat.postEphemeral", 2)
+    with Session(engine) as session:
+        notes = session.exec(select(AgendaItem.number, MeetingNote.kind, MeetingNote.text)
+                             .join(AgendaItem, AgendaItem.id == MeetingNote.agenda_item_id)
+                             .where(MeetingNote.meeting_id == meeting_id,
+                                    MeetingNote.source == "slack")).all()
+    assert sorted(notes) == [
+        (2, "conclusion", "InforMEA is the platform of choice."),
+        (3, "next_step", "share the work plan.")]  # owner EMG and due date kept apart
