@@ -16,6 +16,7 @@ from coalition.digest_cli import digest_app
 from coalition.feeds_cli import feeds_app
 from coalition.minutes_cli import minutes_app
 from coalition.output import to_jsonable
+from coalition.service import ServiceError
 from coalition.slack_cli import slack_app
 from store.datafile import DataFileError
 from store.engine import StoreError, unit_of_work
@@ -217,7 +218,7 @@ def main() -> None:
         app(standalone_mode=False)
     except (ConfigError, DataFileError, UsageError) as e:
         _fail(e, 2)
-    except (StoreError, WorkerLockError) as e:
+    except (StoreError, WorkerLockError, ServiceError) as e:
         _fail(e, 1)
     except (typer.Exit, SystemExit) as e:
         sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)))

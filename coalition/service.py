@@ -144,6 +144,13 @@ def run_all(runtime: Runtime, *, host: str, port: int) -> None:
     with _single_worker_guard(runtime):
         http = threading.Thread(target=server.run, name="http", daemon=True)
         http.start()
+        if not _listening(server, http):
+            server.should_exit = True
+            raise ServiceError(f"cannot serve HTTP on {host}:{port} (is another process using "
+                               "the port? see the message above); nothing was started")
+        http_died = threading.Event()
+        threading.Thread(target=_stop_when_gone, args=(http, worker, http_died), daemon=True,
+                         name="http-watch").start()
         socket_mode = _start_socket_mode(runtime)
         try:
             worker.run_forever()
@@ -152,6 +159,36 @@ def run_all(runtime: Runtime, *, host: str, port: int) -> None:
                 socket_mode.close()
             server.should_exit = True
             http.join(timeout=8)
+        if http_died.is_set():
+            raise ServiceError("the HTTP server stopped unexpectedly; the service stopped too")
+
+
+class ServiceError(Exception):
+    """The service cannot run as configured; the message says what to check."""
+
+
+def _listening(server, http: threading.Thread, timeout: float = 15.0) -> bool:
+    """Wait until uvicorn listens; False when it gave up (a port in use, say)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.started:
+            return True
+        if not http.is_alive():
+            return False
+        time.sleep(0.02)
+    return False
+
+
+def _stop_when_gone(http: threading.Thread, worker: Worker, died: threading.Event) -> None:
+    """One process is one service: if the HTTP side dies, the jobs stop too (and the process
+    exits non-zero, so a supervisor restarts it whole)."""
+    http.join()
+    if not worker.stop.is_set():
+        log.error("the HTTP server stopped unexpectedly: stopping the scheduled jobs")
+        died.set()
+        worker.stop.set()
 
 
 def _start_socket_mode(runtime: Runtime):

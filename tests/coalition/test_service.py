@@ -84,6 +84,19 @@ def test_run_serves_health_and_calendar_syncs_the_data_and_stops_on_sigterm(work
     assert "Traceback" not in stderr
 
 
+def test_run_on_a_port_in_use_stops_at_once_with_a_clear_error(workdir):
+    """Never a worker running without the HTTP side it was asked for."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = start(["run", "--port", str(port)], {"COALITION_LOG_FORMAT": "json"}, workdir)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert f"error: cannot serve HTTP on 127.0.0.1:{port}" in stderr
+    assert '"job": "sync-data-file"' not in stderr  # no job ran
+
+
 def test_calendar_export_validates_with_icalendar(workdir):
     out = workdir / "c.ics"
     subprocess.run([sys.executable, "-m", "coalition.cli", "sync"], cwd=workdir, check=True,
