@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import weakref
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -25,7 +26,8 @@ class VersionReader:
     """Reads the version on a connection of its own, kept open in autocommit mode and used by
     one thread at a time, through the driver's cursor: one round trip per read, where a pooled
     connection costs a ping, a BEGIN and a ROLLBACK as well on PostgreSQL (and SQLAlchemy's
-    statement machinery as much again). A broken connection is replaced once."""
+    statement machinery as much again). A broken connection is replaced once; the connection
+    is closed with the engine (`Engine.dispose()`)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -33,6 +35,7 @@ class VersionReader:
         self._conn = None
         self._release = None
         self._errors = (DBAPIError, engine.dialect.loaded_dbapi.Error)
+        event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
     def read(self) -> int:
         with self._lock:
@@ -53,6 +56,7 @@ class VersionReader:
     def _connection(self):
         if self._conn is None:
             conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn.detach()  # not the pool's: closing it closes it, and it takes no pool slot
             self._conn, self._release = conn, weakref.finalize(self, conn.close)
         return self._conn
 
@@ -62,7 +66,7 @@ class VersionReader:
 
     def _drop(self, *, broken: bool = False) -> None:
         if self._conn is not None and broken:
-            self._conn.invalidate()  # the pool is not to have it back
+            self._conn.invalidate()
         if self._release is not None:
             self._release()
         self._conn = self._release = None

@@ -2,6 +2,7 @@
 backends, whoever writes; and reading it survives a lost connection."""
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -16,6 +17,19 @@ from tests.conftest import EXAMPLE, NOW, run_cli
 def version(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT number FROM dataversion")).scalar_one()
+
+
+def backend_ends(engine, pid: int) -> bool:
+    """Whether PostgreSQL's backend `pid` is gone within a few seconds (it exits after its
+    client has closed the connection)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                {"pid": pid}).scalar_one():
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def test_every_write_to_a_reference_table_moves_the_version(example_engine):
@@ -46,7 +60,7 @@ def test_a_rolled_back_write_leaves_the_version_and_other_tables_do_not_move_it(
     assert version(example_engine) == before
 
 
-def test_the_reader_sees_other_connections_writes_and_outlives_a_lost_connection(
+def test_the_reader_sees_other_writes_outlives_a_lost_connection_and_closes_with_the_engine(
         example_engine):
     reader = VersionReader(example_engine)
     first = reader.read()
@@ -64,6 +78,10 @@ def test_the_reader_sees_other_connections_writes_and_outlives_a_lost_connection
         else:
             driver.close()
         assert reader.read() > first  # read again, on a new connection
+        if example_engine.dialect.name == "postgresql":
+            pid = reader._conn.connection.dbapi_connection.info.backend_pid
+            example_engine.dispose()  # closes the reader's connection too
+            assert backend_ends(other, pid)
     finally:
         reader.close()
         other.dispose()
