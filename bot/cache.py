@@ -20,7 +20,7 @@ from bot.answers import AgendaAnswer, local_date
 from bot.router import Request
 from store.meetings import HORIZON, over_at
 
-KEPT = ("agenda", "deadlines", "lead", "who")
+KEPT = ("agenda", "deadlines", "lead", "who", "help")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ def validity(request: Request, answer, *, now: dt.datetime, timezone: str) -> Va
     """How long `answer`, given at `now`, holds while the store does not change; None: it is
     not to be kept."""
     match request.command:
+        case "help":
+            return Validity(since=now)
         case "deadlines" | "lead" | "who":  # as of the asker's date: days left, current roles
             return Validity(since=now, day=local_date(now, timezone), timezone=timezone)
         case "agenda" if isinstance(answer, AgendaAnswer):
