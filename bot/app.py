@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import listeners
+from bot.cache import AnswerCache
 from bot.desk import SORRY, Desk
 from bot.identity import Identities
 
@@ -45,7 +46,8 @@ def create_bolt_app(runtime, *, client: WebClient | None = None) -> App:
               request_verification_enabled=bool(secret), token_verification_enabled=False,
               process_before_response=True, logger=log)
     desk = Desk(runtime=runtime,
-                identities=Identities(default_timezone=config.coalition.timezone))
+                identities=Identities(default_timezone=config.coalition.timezone),
+                answers=AnswerCache())
     listeners.register(app, desk)
     app.error(report_error)
     return app

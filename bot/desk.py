@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from functools import wraps
+from functools import cached_property, wraps
 
+from bot.cache import AnswerCache
 from bot.dispatch import Asker, handle
 from bot.identity import Identities
 from bot.router import Request
 from bot.writes import Done, Later
 from store.engine import unit_of_work
+from store.version import VersionReader
 
 log = logging.getLogger("coalition.bot")
 
@@ -21,6 +23,7 @@ log = logging.getLogger("coalition.bot")
 class Desk:
     runtime: object  # coalition.runtime.Runtime (imports point down: bot does not import it)
     identities: Identities
+    answers: AnswerCache
 
     @property
     def config(self):
@@ -30,25 +33,42 @@ class Desk:
     def engine(self):
         return self.runtime.engine
 
+    @cached_property
+    def versions(self) -> VersionReader:
+        return VersionReader(self.engine)
+
     def now(self) -> dt.datetime:
         return self.runtime.now()
 
     def answer_known(self, request: Request, *, user_id: str, source_id: str = ""):
         """The answer from the store alone (fast enough for the acknowledgement itself), or
         None when the asker must first be looked up in Slack."""
+        now = self.now()
+        ticket, kept = self.answers.find(request, user_id=user_id, now=now,
+                                         version=self.versions.read)
+        if kept is not None:
+            return kept
         with unit_of_work(self.engine) as session:
             asker = self.identities.known(session, user_id)
             if asker is None:
                 return None
-            return handle(request, session=session, now=self.now(), asker=asker,
-                          source_id=source_id)
+            result = handle(request, session=session, now=now, asker=asker,
+                            source_id=source_id)
+        self.answers.keep(ticket, result, request=request, asker=asker, now=now)
+        return result
 
     def answer(self, request: Request, *, user_id: str, client, source_id: str = ""):
         """The answer, asking Slack who the user is when the store does not know yet."""
+        now = self.now()
+        ticket, kept = self.answers.find(request, user_id=user_id, now=now,
+                                         version=self.versions.read)
+        if kept is not None:
+            return kept
         with unit_of_work(self.engine) as session:
             asker = self.identities.resolve(session, client, user_id)
-            result = handle(request, session=session, now=self.now(), asker=asker,
+            result = handle(request, session=session, now=now, asker=asker,
                             source_id=source_id)
+        self.answers.keep(ticket, result, request=request, asker=asker, now=now)
         if isinstance(result, Later):
             return self.finish(result, client=client, user_id=user_id)
         return result

@@ -17,14 +17,19 @@ from store.models import Meeting
 HORIZON = dt.timedelta(days=31)  # the longest a meeting can have started and not be over
 
 
-def is_over(meeting: Meeting, now: dt.datetime) -> bool:
+def over_at(meeting) -> dt.datetime:
+    """The instant the meeting is over (a `Meeting` or anything with its times and precision)."""
     if meeting.precision == "month":
         start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
         next_month = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        return next_month.astimezone(dt.UTC) <= now
+        return next_month.astimezone(dt.UTC)
     if meeting.precision == "day":
-        return meeting.starts_at + dt.timedelta(days=1) <= now
-    return (meeting.ends_at or meeting.starts_at) <= now
+        return meeting.starts_at + dt.timedelta(days=1)
+    return meeting.ends_at or meeting.starts_at
+
+
+def is_over(meeting: Meeting, now: dt.datetime) -> bool:
+    return over_at(meeting) <= now
 
 
 def upcoming_meetings(session: Session, now: dt.datetime, *, limit: int,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime, utcnow
@@ -262,3 +262,12 @@ class JobRun(SQLModel, table=True):
     last_error: str = Field(default="", sa_type=Text)
     lease_owner: str = ""
     lease_until: dt.datetime | None = _when()
+
+
+class DataVersion(SQLModel, table=True):
+    """One row whose number the database itself bumps in every transaction that changes the
+    reference data (the tables in `store.version.REFERENCE_TABLES`), whichever process writes:
+    answers kept in memory are stale as soon as it moves (triggers: migration 0002)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(default=0, sa_type=BigInteger)

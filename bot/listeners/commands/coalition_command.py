@@ -1,9 +1,11 @@
 """The slash command (`/coalition` by default) and its subcommands.
 
 A public answer comes from the store alone and rides the acknowledgement itself (one round
-trip, well within Slack's 3 seconds). Anything needing Slack's Web API — finding who an
-unknown asker is, opening a form — or slow work (`sync`) is acknowledged at once and done by
-the lazy listener, which replies through the command's response_url.
+trip, well within Slack's 3 seconds): the first listener below. Anything needing Slack's Web
+API — finding who an unknown asker is, opening a form — or slow work (`sync`) is left to the
+second, which acknowledges at once and replies from its lazy listener through the command's
+response_url. (Only the second pays for a lazy listener: Bolt copies the request and starts a
+thread for it on every request it takes.)
 """
 
 from __future__ import annotations
@@ -19,24 +21,28 @@ _DEFERRED = ("sync", "minutes", "meeting", "deadline")
 
 
 def register(app, desk) -> None:
-    def acknowledge(ack, command, context):
-        text = command.get("text", "")
-        request = parse(text)
-        result = None
-        if request.command not in _DEFERRED:
-            result = desk.answer_known(request, user_id=command.get("user_id", ""),
-                                       source_id=f"command:{command.get('trigger_id', '')}")
-        if result is None:
-            ack()
+    def from_store(command, context, next):
+        """Listener middleware: the answer when the store alone gives it, for `reply`; else
+        no `next()`, and the request goes on to the second listener."""
+        request = parse(command.get("text", ""))
+        if request.command in _DEFERRED:
             return
-        context["coalition_answered"] = True
-        share = text if request.command in PUBLIC else None
+        result = desk.answer_known(request, user_id=command.get("user_id", ""),
+                                   source_id=f"command:{command.get('trigger_id', '')}")
+        if result is not None:
+            context["coalition_answer"] = (request, result)
+            next()
+
+    def reply(ack, command, context):
+        request, result = context["coalition_answer"]
+        share = command.get("text", "") if request.command in PUBLIC else None
         ack(response_type="ephemeral", **blocks.message(result, share=share))
 
+    def acknowledge(ack):
+        ack()
+
     @later
-    def answer(command, context, respond, client):
-        if context.get("coalition_answered"):
-            return
+    def answer(command, respond, client):
         text = command.get("text", "")
         request = parse(text)
         result = desk.answer(request, user_id=command.get("user_id", ""), client=client,
@@ -62,4 +68,6 @@ def register(app, desk) -> None:
                 return forms.meeting_modal(item, desk.config.coalition.timezone)
             return forms.deadline_modal(item, forms.deadline_names(session, item))
 
-    app.command(desk.config.slack.command)(ack=acknowledge, lazy=[answer])
+    name = desk.config.slack.command
+    app.command(name, middleware=[from_store])(reply)
+    app.command(name)(ack=acknowledge, lazy=[answer])
