@@ -267,7 +267,7 @@ class JobRun(SQLModel, table=True):
 class DataVersion(SQLModel, table=True):
     """One row whose number the database itself bumps in every transaction that changes the
     reference data (the tables in `store.version.REFERENCE_TABLES`), whichever process writes:
-    answers kept in memory are stale as soon as it moves (triggers: migration 0002)."""
+    answers kept in memory are stale as soon as it moves (triggers: migration 0003)."""
 
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(default=0, sa_type=BigInteger)

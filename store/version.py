@@ -1,5 +1,5 @@
 """The reference data's version: a number that moves in every transaction changing the tables
-the chat answers read, bumped by the database itself (triggers, migration 0002), whichever
+the chat answers read, bumped by the database itself (triggers, migration 0003), whichever
 process writes.
 
 Read it *before* the data it guards: what is read afterwards is at least as new, so an answer

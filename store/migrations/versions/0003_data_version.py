@@ -1,7 +1,7 @@
 """data version: a number the database bumps whenever the reference data changes
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-25 09:00:00
 
 The chat answers read organisations, people, work streams and their roles, meetings, agenda
@@ -19,8 +19,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
