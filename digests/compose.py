@@ -61,7 +61,7 @@ def compose(*, person: Person, shared: Shared, config, period: Period, now: dt.d
                         unsubscribe_url=unsubscribe_url)
     list_id = f"{config.coalition.name} digest <digest.{_domain(config.email.from_)}>"
     return build_message(sender=config.email.from_, reply_to=config.email.reply_to,
-                         to=f"{person.name} <{person.email}>", subject=subject_line, text=text,
+                         to=(person.name, person.email), subject=subject_line, text=text,
                          html=html, period=period.key, list_id=list_id,
                          unsubscribe_url=unsubscribe_url, now=now)
 

@@ -57,17 +57,20 @@ def _part(content: str, subtype: str) -> MIMENonMultipart:
     return part
 
 
-def build_message(*, sender: str, reply_to: str, to: str, subject: str, text: str, html: str,
-                  period: str, list_id: str, unsubscribe_url: str, now: dt.datetime,
-                  ) -> MIMEMultipart:
+def build_message(*, sender: str, reply_to: str, to: str | tuple[str, str], subject: str,
+                  text: str, html: str, period: str, list_id: str, unsubscribe_url: str,
+                  now: dt.datetime) -> MIMEMultipart:
+    """`to` is "Name <address>", or the (name, address) pair: a name such as "Smith, John"
+    or "Eve <boss@example.org>" then cannot change the address."""
+    name, address = parseaddr(clean_header(to)) if isinstance(to, str) else map(clean_header, to)
     msg = MIMEMultipart("alternative")
     msg["From"] = _address(sender)
-    msg["To"] = _address(to)
+    msg["To"] = formataddr((name, address), charset="utf-8") if name else address
     if reply_to:
         msg["Reply-To"] = _address(reply_to)
     msg["Subject"] = _text(subject)
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(period, parseaddr(to)[1], sender)
+    msg["Message-ID"] = message_id(period, address, sender)
     msg["List-Id"] = _text(list_id)
     mailto = parseaddr(reply_to or sender)[1]
     msg["List-Unsubscribe"] = (f"<{clean_header(unsubscribe_url)}>, "

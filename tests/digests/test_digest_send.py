@@ -10,6 +10,7 @@ from coalition.config import load_config
 from digests.delivery import send_period
 from digests.period import parse_period_key
 from digests.transport import OutboxTransport, make_transport
+from store.engine import unit_of_work
 from store.models import DigestDelivery, Person
 from tests.conftest import LiveServer, runtime_for
 from tests.smtp_server import smtp_config
@@ -62,6 +63,21 @@ def test_every_subscribed_member_gets_one_well_formed_digest_and_a_rerun_sends_n
     with Session(example_engine) as session:
         replies = {d.server_reply for d in session.exec(select(DigestDelivery))}
     assert all(r.startswith("250 2.0.0 queued as") for r in replies)
+
+
+def test_a_name_never_changes_the_address_mail_goes_to(example_engine, smtp):
+    with unit_of_work(example_engine) as session:
+        for email_, name in [("eve@example.org", "Eve <boss@example.org>"),
+                             ("john@example.org", "Smith, John"),
+                             ("zoe@example.org", "Zoë \"Z\" <Ö&Brien>")]:
+            session.add(Person(email=email_, name=name, unsubscribe_token=f"t-{email_}"))
+    report = send(example_engine, smtp_config(smtp.port))
+    assert report.this_run["sent"] == len(smtp.messages)
+    assert sorted(smtp.recipients) == sorted(subscribed_emails(example_engine))
+    eve = next(m for m in smtp.messages if "eve@example.org" in m["To"])
+    assert eve["To"].addresses[0].display_name == "Eve <boss@example.org>"
+    assert "Your weekly digest, Eve &lt;boss@example.org&gt;." in \
+        eve.get_body(("html",)).get_content()
 
 
 def test_dropped_connection_reconnects_and_sends_the_rest(example_engine, smtp):
