@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from email.mime.multipart import MIMEMultipart
+from functools import cache
 from urllib.parse import quote
 
 from digests.content import DigestContent, Shared, build_digest
-from digests.message import body, build_message
+from digests.message import DigestMessage, body, build_message
 from digests.period import Period
 from digests.render import render_html, render_text
 from digests.tokens import sign
@@ -48,7 +48,7 @@ def render(content: DigestContent, *, subject_line: str, view_url: str,
 
 
 def compose(*, person: Person, shared: Shared, config, period: Period, now: dt.datetime,
-            delivery_id: int | None) -> MIMEMultipart | None:
+            delivery_id: int | None) -> DigestMessage | None:
     """The message for this person, or None when there is nothing to tell them."""
     content = build_digest(person=person, shared=shared,
                            deadline_weeks=config.digest.deadline_weeks,
@@ -82,6 +82,7 @@ def render_delivery(*, session, config, digest, delivery, person) -> str:
     return body(message, "html")
 
 
+@cache
 def _domain(address: str) -> str:
     from email.utils import parseaddr
 

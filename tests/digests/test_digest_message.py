@@ -1,0 +1,50 @@
+"""The digest email on the wire: what the email package itself would write, correct MIME."""
+
+import datetime as dt
+import email
+from email import policy
+from email.message import Message
+
+import pytest
+
+from digests.message import build_message
+from digests.transport import SMTP_POLICY
+
+NOW = dt.datetime(2017, 10, 9, 7, 0, tzinfo=dt.UTC)
+READERS = [("Recipient 1", "r1@example.org"), ("Zoë <Ö&Brien>", "zoe@example.org"),
+           ("Smith, John", "john@example.org"), ("Eve <boss@example.org>", "eve@example.org"),
+           ("A very long name that goes on " * 4, "long@example.org"), ("", "bare@example.org")]
+
+
+def digest_to(name: str, address: str):
+    return build_message(
+        sender="E-waste Coalition <secretariat@example.org>", reply_to="help@example.org",
+        to=(name, address), subject="E-waste Coalition — week 41: 3 deadlines, next meeting Thu",
+        text="Hello é\n" + "x" * 200 + "\n.\nFrom here\ntrailing space \n",
+        html="<p style=\"color: red;\">héllo &amp; = —</p>\n" * 40,
+        period="2017-W41", list_id="E-waste Coalition digest <digest.example.org>",
+        unsubscribe_url="https://desk.example.org/unsubscribe?token=" + "t" * 60, now=NOW)
+
+
+@pytest.mark.parametrize(("name", "address"), READERS)
+@pytest.mark.parametrize("wire", [SMTP_POLICY, None], ids=["smtp", "default"])
+def test_message_bytes_are_what_the_email_package_writes(name, address, wire):
+    msg = digest_to(name, address)
+    assert msg.as_bytes(policy=wire) == Message.as_bytes(msg, policy=wire)
+
+
+@pytest.mark.parametrize(("name", "address"), READERS)
+def test_message_on_the_wire_is_well_formed_and_reads_back(name, address):
+    raw = digest_to(name, address).as_bytes(policy=SMTP_POLICY)
+    assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+    assert all(len(line) <= 76 for line in body.split(b"\r\n"))
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed["To"].addresses[0].addr_spec == address  # a name never changes the address
+    assert parsed["To"].addresses[0].display_name == " ".join(name.split())
+    assert parsed["Subject"] == "E-waste Coalition — week 41: 3 deadlines, next meeting Thu"
+    text = parsed.get_body(("plain",)).get_content().replace("\r\n", "\n")  # CRLF on the wire
+    assert text == "Hello é\n" + "x" * 200 + "\n.\nFrom here\ntrailing space \n"
+    assert parsed.get_body(("html",)).get_content().count("héllo &amp; = —") == 40
+    assert parsed["List-Unsubscribe"].endswith("<mailto:help@example.org?subject=unsubscribe>")
