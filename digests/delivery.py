@@ -26,9 +26,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from digests.compose import compose
+from digests.compose import compose, render
 from digests.content import Shared
 from digests.period import Period
+from digests.personal import RenderCache
 from digests.transport import PermanentError, TransientError
 from store.models import Digest, DigestDelivery, Person
 
@@ -153,13 +154,14 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
                              deadline_weeks=config.digest.deadline_weeks)
     report = SendReport(period.key)
     ledger = _Ledger(engine)
+    renders = RenderCache(render)
     deferred: set[int] = set()
     in_a_row = 0
     try:
         while True:
             ids = claim(engine=engine, digest_id=digest_id, now=wall(), exclude=deferred)
             people = _people(engine, ids)
-            composed = _compose_each(config, shared, period, now, ids, people)
+            composed = _compose_each(config, shared, period, now, ids, people, renders)
             for index, delivery_id in enumerate(ids):
                 if (stop and stop.is_set()) or in_a_row >= GIVE_UP_AFTER:
                     ledger.flush()
@@ -241,13 +243,13 @@ def _release(engine: Engine, ids: list[int]) -> None:
                          .values(status="pending", claimed_by=""))
 
 
-def _compose_each(config, shared, period, now, ids, people):
+def _compose_each(config, shared, period, now, ids, people, renders):
     """The batch's messages in order: a message, None (nothing to tell) or the exception
     composing raised, which the sender records on that delivery alone."""
     for delivery_id in ids:
         try:
             yield compose(person=people[delivery_id], shared=shared, config=config,
-                          period=period, now=now, delivery_id=delivery_id)
+                          period=period, now=now, delivery_id=delivery_id, renders=renders)
         except Exception as e:
             yield e
 
