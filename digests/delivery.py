@@ -11,6 +11,7 @@ reported, never sent again by itself; its other claimed rows go back to 'pending
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import socket
@@ -28,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from digests.compose import compose, render
 from digests.content import Shared
+from digests.ledger import Ledger
 from digests.period import Period
 from digests.personal import RenderCache
 from digests.transport import PermanentError, TransientError
@@ -120,10 +122,12 @@ def claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAI
             DigestDelivery.claimed_by == token, DigestDelivery.status == "claimed")))
 
 
-def _send_with_retries(transport, message, *, tries: int, backoff: float) -> str:
+def _send_with_retries(transport, message, *, tries: int, backoff: float,
+                       before_data: Callable[[], None] | None = None,
+                       while_waiting: Callable[[], None] | None = None) -> str:
     for attempt in range(tries):
         try:
-            return transport.send(message)
+            return transport.send(message, before_data=before_data, while_waiting=while_waiting)
         except TransientError:
             if attempt == tries - 1:
                 raise
@@ -153,7 +157,7 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
                              - dt.timedelta(days=7), coalition=config.coalition.name,
                              deadline_weeks=config.digest.deadline_weeks)
     report = SendReport(period.key)
-    ledger = _Ledger(engine)
+    ledger = Ledger(engine)
     renders = RenderCache(render)
     deferred: set[int] = set()
     in_a_row = 0
@@ -161,7 +165,7 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
         while True:
             ids = claim(engine=engine, digest_id=digest_id, now=wall(), exclude=deferred)
             people = _people(engine, ids)
-            composed = _compose_each(config, shared, period, now, ids, people, renders)
+            upcoming = _Upcoming(config, shared, period, now, ids, people, renders)
             for index, delivery_id in enumerate(ids):
                 if (stop and stop.is_set()) or in_a_row >= GIVE_UP_AFTER:
                     ledger.flush()
@@ -170,8 +174,8 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
                     break
                 try:
                     outcome = _deliver(ledger, delivery_id, people[delivery_id],
-                                       next(composed), transport, tries=tries,
-                                       backoff=backoff)
+                                       upcoming.next(), transport, tries=tries,
+                                       backoff=backoff, while_waiting=upcoming.prepare)
                 except Exception as e:  # one recipient's problem never stops the others
                     log.exception("digest delivery %s failed", delivery_id)
                     ledger.write(delivery_id, status="failed",
@@ -188,42 +192,15 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
             if not ids:
                 break
     finally:
-        ledger.flush()
+        try:
+            ledger.flush()
+        finally:
+            ledger.close()
     if in_a_row >= GIVE_UP_AFTER:
         log.error("digest %s: %d deliveries in a row could not be sent; the mail server "
                   "seems unavailable, the rest stay pending for the next run", period.key,
                   in_a_row)
     return _summarise(engine, digest_id, report)
-
-
-class _Ledger:
-    """Writes delivery states. A 'sent' mark rides in the same transaction as the next
-    message's 'sending' mark: one commit per message, and still never more than one
-    delivery in 'sending' at a time."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.sent: tuple[int, dict] | None = None
-
-    def write(self, delivery_id: int, **values) -> None:
-        with self.engine.begin() as conn:
-            if self.sent is not None:
-                conn.execute(update(DigestDelivery).where(
-                    DigestDelivery.id == self.sent[0]).values(**self.sent[1]))
-                self.sent = None
-            conn.execute(update(DigestDelivery).where(DigestDelivery.id == delivery_id)
-                         .values(**values))
-
-    def mark_sent(self, delivery_id: int, **values) -> None:
-        self.flush()
-        self.sent = (delivery_id, values)
-
-    def flush(self) -> None:
-        if self.sent is not None:
-            sent, self.sent = self.sent, None
-            with self.engine.begin() as conn:
-                conn.execute(update(DigestDelivery).where(DigestDelivery.id == sent[0])
-                             .values(**sent[1]))
 
 
 def _people(engine: Engine, ids: list[int]) -> dict[int, Person]:
@@ -243,19 +220,36 @@ def _release(engine: Engine, ids: list[int]) -> None:
                          .values(status="pending", claimed_by=""))
 
 
-def _compose_each(config, shared, period, now, ids, people, renders):
-    """The batch's messages in order: a message, None (nothing to tell) or the exception
-    composing raised, which the sender records on that delivery alone."""
-    for delivery_id in ids:
+class _Upcoming:
+    """The batch's messages in order, each composed once: a message, None (nothing to tell)
+    or the exception composing raised, which the sender records on that delivery alone.
+    `prepare()` composes the next one early, while the server is busy with the current one
+    (composing writes nothing, so the at-most-one-'sending' rule is untouched)."""
+
+    def __init__(self, config, shared, period, now, ids, people, renders):
+        self._each = (self._compose(config, shared, period, now, d, people[d], renders)
+                      for d in ids)
+        self._ready: list = []
+
+    @staticmethod
+    def _compose(config, shared, period, now, delivery_id, person, renders):
         try:
-            yield compose(person=people[delivery_id], shared=shared, config=config,
-                          period=period, now=now, delivery_id=delivery_id, renders=renders)
+            return compose(person=person, shared=shared, config=config, period=period,
+                           now=now, delivery_id=delivery_id, renders=renders)
         except Exception as e:
-            yield e
+            return e
+
+    def prepare(self) -> None:
+        if not self._ready:
+            self._ready.extend(itertools.islice(self._each, 1))
+
+    def next(self):
+        self.prepare()
+        return self._ready.pop()
 
 
-def _deliver(ledger: _Ledger, delivery_id, person, composed, transport, *, tries,
-             backoff) -> str:
+def _deliver(ledger: Ledger, delivery_id, person, composed, transport, *, tries,
+             backoff, while_waiting=None) -> str:
     if isinstance(composed, Exception):
         raise composed
     if person.retired_at is not None or not person.digest_subscribed:
@@ -264,9 +258,18 @@ def _deliver(ledger: _Ledger, delivery_id, person, composed, transport, *, tries
     if composed is None:
         ledger.write(delivery_id, status="skipped", error="nothing to report this week")
         return "skipped"
-    ledger.write(delivery_id, status="sending", message_id=composed["Message-ID"])
+    marked: list[bool] = []
+
+    def mark_sending() -> None:
+        """Committed before the server gets any of the message; the server meanwhile answers
+        MAIL FROM. Once: a retry of the same message is still the same 'sending'."""
+        if not marked:
+            ledger.write(delivery_id, status="sending", message_id=composed["Message-ID"])
+            marked.append(True)
+
     try:
-        reply = _send_with_retries(transport, composed, tries=tries, backoff=backoff)
+        reply = _send_with_retries(transport, composed, tries=tries, backoff=backoff,
+                                   before_data=mark_sending, while_waiting=while_waiting)
     except PermanentError as e:
         ledger.write(delivery_id, status="failed", error=str(e)[:1000])
         log.warning("digest to %s refused: %s", person.email, e)

@@ -3,6 +3,7 @@
 import binascii
 import datetime as dt
 import email
+import re
 from email import policy
 from email.message import Message
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digests.message import build_message, qp_segment
-from digests.transport import SMTP_POLICY
+from digests.transport import SMTP_POLICY, _dot_stuffed
 
 NOW = dt.datetime(2017, 10, 9, 7, 0, tzinfo=dt.UTC)
 READERS = [("Recipient 1", "r1@example.org"), ("Zoë <Ö&Brien>", "zoe@example.org"),
@@ -63,3 +64,12 @@ def test_quoted_printable_segments_join_into_one_valid_body(pieces):
     assert binascii.a2b_qp(joined) == "".join(pieces).encode()
     assert all(len(line) <= 76 for line in joined.split("\n"))
     assert joined.isascii()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40) | st.lists(st.sampled_from([b".", b"\r\n", b"a", b"\n"]))
+       .map(b"".join))
+def test_dot_stuffing_is_smtplibs(data):
+    expected = re.sub(rb"(?m)^\.", b"..", data)  # smtplib._quote_periods
+    expected += (b"" if expected.endswith(b"\r\n") else b"\r\n") + b".\r\n"
+    assert _dot_stuffed(data) == expected

@@ -65,6 +65,51 @@ def test_every_subscribed_member_gets_one_well_formed_digest_and_a_rerun_sends_n
     assert all(r.startswith("250 2.0.0 queued as") for r in replies)
 
 
+def test_each_message_is_marked_sending_alone_before_the_server_has_it(example_engine, smtp):
+    """The 'sending' mark is committed while the server answers MAIL FROM, and the next
+    message is composed while it takes the DATA: still one 'sending' at a time, and always
+    the one the server is getting."""
+    seen = []
+
+    def check(envelope):
+        with Session(example_engine) as session:
+            sending = session.exec(select(Person.email).join(
+                DigestDelivery, DigestDelivery.person_id == Person.id).where(
+                DigestDelivery.status == "sending")).all()
+        seen.append((envelope.rcpt_tos, sending))
+
+    smtp.on_data = check
+    report = send(example_engine, smtp_config(smtp.port))
+    assert report.this_run["sent"] == len(seen) == len(subscribed_emails(example_engine))
+    assert all(sending == rcpt_tos for rcpt_tos, sending in seen), seen
+
+
+def test_when_the_sending_mark_fails_nothing_reaches_the_server(smtp):
+    """`before_data` (the 'sending' commit) runs while the server answers MAIL FROM; if it
+    fails, the transaction is dropped and the connection stays good for the next one."""
+    from digests.message import build_message
+    from digests.transport import SmtpTransport
+
+    msg = build_message(sender="A <a@example.org>", reply_to="", to=("B", "b@example.org"),
+                        subject="Hi", text="t", html="<p>h</p>", period=W41,
+                        list_id="L <l.example.org>", unsubscribe_url="https://x/u?t=1",
+                        now=MONDAY)
+    transport = SmtpTransport(host="127.0.0.1", port=smtp.port, security="none")
+
+    def store_down():
+        raise RuntimeError("the store is unavailable")
+
+    waited = []
+    try:
+        with pytest.raises(RuntimeError):
+            transport.send(msg, before_data=store_down, while_waiting=lambda: waited.append(1))
+        assert smtp.messages == [] and waited == []
+        assert transport.send(msg, while_waiting=lambda: waited.append(1)).startswith("250")
+    finally:
+        transport.close()
+    assert len(smtp.messages) == 1 and waited == [1]
+
+
 def test_a_name_never_changes_the_address_mail_goes_to(example_engine, smtp):
     with unit_of_work(example_engine) as session:
         for email_, name in [("eve@example.org", "Eve <boss@example.org>"),
