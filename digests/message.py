@@ -80,8 +80,8 @@ def message_id(period: str, email: str, sender: str) -> str:
 
 
 class Encoded(str):
-    """A text that carries its quoted-printable form: digests.personal encodes the parts that
-    many messages share once, and only each reader's own values per message."""
+    """A text that carries its quoted-printable form: digests.personal encodes the lines that
+    many messages share once, and only the lines with each reader's own values per message."""
 
     def __new__(cls, text: str, qp: str):
         self = super().__new__(cls, text)
@@ -94,20 +94,6 @@ def quoted_printable(content: str) -> str:
     if isinstance(content, Encoded):
         return content.qp
     return binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
-
-
-def qp_segment(text: str) -> str:
-    """`text` quoted-printable encoded so that segments can be joined one after another: it
-    ends at a line end, its own or a soft one ("=" at the end), and no line passes 76."""
-    encoded = quoted_printable(text)
-    if not encoded or encoded.endswith("\n"):
-        return encoded
-    start = encoded.rfind("\n") + 1
-    last = encoded[start:]
-    if len(last) > 75:  # room for the "=": cut before 75, but never inside an "=XX"
-        cut = 73 if last[73] == "=" else 74 if last[74] == "=" else 75
-        last = f"{last[:cut]}=\n{last[cut:]}"
-    return f"{encoded[:start]}{last}=\n"
 
 
 def _part(content: str, subtype: str) -> MIMENonMultipart:

@@ -14,22 +14,22 @@ characters HTML treats specially, and its marked rendering is used only if filli
 values gives exactly that second rendering. Values the HTML parser would change (carriage
 returns, NUL) take the plain path.
 
-The quoted-printable encoding the message needs is done the same way: the parts shared by
-every reader of a content are encoded once, each reader's values on their own, and the
-pieces joined with soft line breaks (digests.message.qp_segment).
+The quoted-printable encoding the message needs is done the same way, and checked the same
+way: encoding works line by line, so the lines without a reader's values are encoded once and
+only the few lines with them are encoded per reader.
 """
 
 from __future__ import annotations
 
-import binascii
 import dataclasses
 import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import NamedTuple
 
 from digests.content import DigestContent
-from digests.message import Encoded, qp_segment
+from digests.message import Encoded, quoted_printable
 
 Render = Callable[..., tuple[str, str]]  # (content, *, subject_line, view_url, unsubscribe_url)
 
@@ -98,7 +98,7 @@ class RenderCache:
             dataclasses.replace(marked, person_name=probe["name"], person_email=probe["email"]),
             subject_line=subject_line, view_url=probe["view"], unsubscribe_url=probe["unsub"])
         filled = entry.fill(probe)
-        if filled != expected or any(binascii.a2b_qp(f.qp) != f.encode() for f in filled):
+        if filled != expected or any(f.qp != quoted_printable(str(f)) for f in filled):
             return None
         return entry
 
@@ -118,27 +118,66 @@ class RenderCache:
         return tuple(pieces)
 
 
+class _Literal(NamedTuple):
+    """Lines without marks, and their quoted-printable form."""
+
+    text: str
+    qp: str
+
+
 @dataclasses.dataclass(frozen=True)
 class _Rendering:
-    pieces: tuple  # literal strings, and (key, escaping) where a reader's value goes
-    segments: tuple  # the literal strings quoted-printable encoded, once
+    """A marked rendering by lines: runs of lines without marks, encoded once, and lines with
+    marks, kept as pieces. Quoted-printable encoding works line by line, so encoding those
+    lines once filled in and joining gives exactly what encoding the whole text gives."""
+
+    chunks: tuple  # _Literal, or the pieces of one line with marks
 
     @classmethod
     def of(cls, pieces: tuple) -> _Rendering:
-        return cls(pieces, tuple(qp_segment(p) if isinstance(p, str) else None for p in pieces))
+        chunks: list = []
+        for line in _lines(pieces):
+            if any(not isinstance(p, str) for p in line):
+                chunks.append(tuple(line))
+            elif chunks and isinstance(chunks[-1], str):
+                chunks[-1] += "".join(line)
+            else:
+                chunks.append("".join(line))
+        return cls(tuple(_Literal(c, quoted_printable(c)) if isinstance(c, str) else c
+                         for c in chunks))
 
     def fill(self, values: dict[str, str]) -> Encoded:
         text, qp = [], []
-        for piece, segment in zip(self.pieces, self.segments, strict=True):
-            if segment is None:
-                key, escaping = piece
-                value = values[key] if escaping is None else values[key].translate(escaping)
-                text.append(value)
-                qp.append(qp_segment(value))
+        for chunk in self.chunks:
+            if isinstance(chunk, _Literal):
+                text.append(chunk.text)
+                qp.append(chunk.qp)
             else:
-                text.append(piece)
-                qp.append(segment)
+                line = "".join(p if isinstance(p, str) else _value(p, values) for p in chunk)
+                text.append(line)
+                qp.append(quoted_printable(line))
         return Encoded("".join(text), "".join(qp))
+
+
+def _value(mark: tuple[str, dict | None], values: dict[str, str]) -> str:
+    key, escaping = mark
+    return values[key] if escaping is None else values[key].translate(escaping)
+
+
+def _lines(pieces: tuple) -> list[list]:
+    """The pieces cut after each line feed, where quoted-printable encoding starts afresh."""
+    lines: list[list] = [[]]
+    for piece in pieces:
+        if not isinstance(piece, str):
+            lines[-1].append(piece)
+            continue
+        *ended, rest = piece.split("\n")
+        for part in ended:
+            lines[-1].append(part + "\n")
+            lines.append([])
+        if rest:
+            lines[-1].append(rest)
+    return [line for line in lines if line]
 
 
 @dataclasses.dataclass(frozen=True)

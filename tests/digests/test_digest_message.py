@@ -1,6 +1,5 @@
 """The digest email on the wire: what the email package itself would write, correct MIME."""
 
-import binascii
 import datetime as dt
 import email
 import re
@@ -11,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digests.message import build_message, qp_segment
+from digests.message import build_message
 from digests.transport import SMTP_POLICY, _dot_stuffed
 
 NOW = dt.datetime(2017, 10, 9, 7, 0, tzinfo=dt.UTC)
@@ -52,18 +51,6 @@ def test_message_on_the_wire_is_well_formed_and_reads_back(name, address):
     assert text == "Hello é\n" + "x" * 200 + "\n.\nFrom here\ntrailing space \n"
     assert parsed.get_body(("html",)).get_content().count("héllo &amp; = —") == 40
     assert parsed["List-Unsubscribe"].endswith("<mailto:help@example.org?subject=unsubscribe>")
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r")),
-                max_size=6))
-def test_quoted_printable_segments_join_into_one_valid_body(pieces):
-    """(No bare CR: rendered HTML has none, the parser makes it LF; in plain text the wire
-    turns it into CRLF whichever way the text was encoded.)"""
-    joined = "".join(qp_segment(p) for p in pieces)
-    assert binascii.a2b_qp(joined) == "".join(pieces).encode()
-    assert all(len(line) <= 76 for line in joined.split("\n"))
-    assert joined.isascii()
 
 
 @settings(max_examples=300, deadline=None)
