@@ -1,10 +1,11 @@
 """Writing delivery states while a digest is sent: one commit per message.
 
 A weekly run writes twice per recipient ('sending' before the message goes, 'sent' after), so
-these writes are kept cheap: one connection serves the run, and each kind of write is an UPDATE
-compiled once for the store's dialect and sent with `exec_driver_sql`, its values converted by
-the columns' own bind processors (SQLAlchemy's per-statement work, a cache key, a compiled-cache
-look-up and parameter processing, cost more than SQLite's own update and commit).
+these writes are kept cheap: one pooled DBAPI connection serves the run, and each kind of write
+is an UPDATE compiled once by SQLAlchemy for the store's dialect, its values converted by the
+columns' own bind processors, then executed on a cursor (SQLAlchemy's per-statement work, a
+cache key, a compiled-cache look-up, parameter processing and result set-up, costs more than
+SQLite's own update and commit).
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ class Ledger:
     still never more than one delivery in 'sending' at a time."""
 
     def __init__(self, engine: Engine):
-        self.conn = engine.connect()
+        self.engine = engine
         self.dialect = engine.dialect
+        self.conn = engine.raw_connection()
         self.sent: tuple[int, dict] | None = None
 
     def write(self, delivery_id: int, **values) -> None:
-        with self._transaction():
+        with self._transaction() as cursor:
             if self.sent is not None:
-                self._update(*self.sent)
-            self._update(delivery_id, values)
+                self._update(cursor, *self.sent)
+            self._update(cursor, delivery_id, values)
         self.sent = None
 
     def mark_sent(self, delivery_id: int, **values) -> None:
@@ -44,25 +46,33 @@ class Ledger:
 
     def flush(self) -> None:
         if self.sent is not None:
-            with self._transaction():
-                self._update(*self.sent)
+            with self._transaction() as cursor:
+                self._update(cursor, *self.sent)
             self.sent = None
 
     def close(self) -> None:
-        self.conn.close()
+        self.conn.close()  # back to the pool
 
     @contextlib.contextmanager
     def _transaction(self):
+        """A cursor; committed after the block, rolled back if it raises. A connection that
+        cannot even roll back is given up, and the next write starts on a fresh one."""
         try:
-            yield
+            cursor = self.conn.cursor()
+            yield cursor
+            cursor.close()
             self.conn.commit()
         except BaseException:
-            self.conn.rollback()
+            try:
+                self.conn.rollback()
+            except Exception:
+                self.conn.invalidate()
+                self.conn = self.engine.raw_connection()
             raise
 
-    def _update(self, delivery_id: int, values: dict) -> None:
+    def _update(self, cursor, delivery_id: int, values: dict) -> None:
         statement = _Update.of(self.dialect, tuple(values))
-        self.conn.exec_driver_sql(statement.sql, statement.parameters(delivery_id, values))
+        cursor.execute(statement.sql, statement.parameters(delivery_id, values))
 
 
 @dataclass(frozen=True)
