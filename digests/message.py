@@ -20,9 +20,8 @@ import hashlib
 from email.generator import NLCRE
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from functools import lru_cache
 
 
@@ -96,17 +95,37 @@ def quoted_printable(content: str) -> str:
     return binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
 
 
-def _part(content: str, subtype: str) -> MIMENonMultipart:
-    part = MIMENonMultipart("text", subtype, charset="utf-8")
+def _part(content: str, subtype: str) -> Message:
+    """What MIMENonMultipart("text", subtype, charset="utf-8") with a quoted-printable
+    payload is, without formatting the parameter every time."""
+    part = Message()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["MIME-Version"] = "1.0"
     part["Content-Transfer-Encoding"] = "quoted-printable"
     part.set_payload(quoted_printable(content))
     return part
 
 
 class DigestMessage(MIMEMultipart):
-    """A MIMEMultipart whose `as_bytes` is a one-pass writer for what this module builds:
-    ASCII headers and already encoded ASCII bodies. Anything else, and any policy other than
-    compat32's, goes to the email package's generator as usual."""
+    """multipart/alternative, as MIMEMultipart("alternative", boundary=...) makes it (without
+    formatting and parsing its parameter again), that knows who it was built for and whose
+    `as_bytes` is a one-pass writer for what this module builds: ASCII headers and already
+    encoded ASCII bodies. Anything else, and any policy other than compat32's, goes to the
+    email package's generator as usual."""
+
+    def __init__(self, boundary: str, to: str, address: str):
+        Message.__init__(self)
+        self["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+        self["MIME-Version"] = "1.0"
+        self._built_for = (to, address)
+
+    def recipients(self) -> list[str]:
+        """The envelope recipients: the address it was built for, while its To header is the
+        one it was built with (no parsing it back); otherwise the To header's addresses."""
+        to = self.get_all("To", [])
+        if to == [self._built_for[0]]:
+            return [self._built_for[1]]
+        return [addr for _, addr in getaddresses(to)]
 
     def as_bytes(self, unixfrom: bool = False, policy=None) -> bytes:
         policy = self.policy if policy is None else policy
@@ -125,9 +144,34 @@ def _fold(policy: Compat32, name: str, value) -> str | None:
     return _folded(policy, name, value)
 
 
-@lru_cache(maxsize=256)  # the subject and list headers repeat from message to message
+# compat32 folds an ASCII value (email.header's algorithm) by looking at nothing but its
+# whitespace, semicolons and commas, and lengths. So a value folds as its "shape", every other
+# character an "x", does; and shapes repeat from message to message where values do not.
+_SHAPE = str.maketrans({chr(c): "x" for c in range(33, 127) if chr(c) not in ";,"})
+
+
 def _folded(policy: Compat32, name: str, value: str) -> str:
-    return policy.fold_binary(name, value).decode("ascii")
+    """policy.fold_binary(name, value) as text: the shape's folding, memorised, with the
+    value's characters put back in their places."""
+    shape = value.translate(_SHAPE)
+    head, nl = f"{name}: ", policy.linesep
+    lines, at = [], 0
+    for i, line in enumerate(_fold_shape(policy, name, shape)[len(head):-len(nl)].split(nl)):
+        lead = ""
+        if i and line[:1] == " " and shape[at:at + 1] != " ":  # a space the folding put in
+            lead, line = " ", line[1:]
+        if line != shape[at:at + len(line)]:
+            return policy.fold_binary(name, value).decode("ascii")  # never seen; to be sure
+        lines.append(lead + value[at:at + len(line)])
+        at += len(line)
+    if at != len(value):
+        return policy.fold_binary(name, value).decode("ascii")
+    return head + nl.join(lines) + nl
+
+
+@lru_cache(maxsize=256)
+def _fold_shape(policy: Compat32, name: str, shape: str) -> str:
+    return policy.fold_binary(name, shape).decode("ascii")
 
 
 @lru_cache(maxsize=64)
@@ -175,10 +219,11 @@ def build_message(*, sender: str, reply_to: str, to: str | tuple[str, str], subj
     """`to` is "Name <address>", or the (name, address) pair: a name such as "Smith, John"
     or "Eve <boss@example.org>" then cannot change the address."""
     name, address = parseaddr(clean_header(to)) if isinstance(to, str) else map(clean_header, to)
+    to_value = formataddr((name, address), charset="utf-8") if name else address
     # "=_" never occurs in quoted-printable text: the boundary cannot occur in the bodies
-    msg = DigestMessage("alternative", boundary=f"=_digest-{period}")
+    msg = DigestMessage(f"=_digest-{period}", to_value, address)
     msg["From"] = _fixed_address(sender)
-    msg["To"] = formataddr((name, address), charset="utf-8") if name else address
+    msg["To"] = to_value
     if reply_to:
         msg["Reply-To"] = _fixed_address(reply_to)
     msg["Subject"] = _text(subject)

@@ -23,6 +23,8 @@ from email.utils import getaddresses
 from functools import lru_cache
 from pathlib import Path
 
+from digests.message import DigestMessage
+
 SMTP_POLICY = policy.compat32.clone(linesep="\r\n")  # CRLF line ends, as on the wire
 
 
@@ -89,7 +91,8 @@ class SmtpTransport:
             self._smtp = self._connect()
         smtp = self._smtp
         sender = _mailbox(str(message["From"]))
-        recipients = [addr for _, addr in getaddresses(message.get_all("To", []))]
+        recipients = (message.recipients() if isinstance(message, DigestMessage)
+                      else [addr for _, addr in getaddresses(message.get_all("To", []))])
         data = _dot_stuffed(message.as_bytes(policy=SMTP_POLICY))
         try:
             smtp.ehlo_or_helo_if_needed()

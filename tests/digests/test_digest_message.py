@@ -5,12 +5,14 @@ import email
 import re
 from email import policy
 from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digests.message import build_message
+from digests.message import _folded, build_message
 from digests.transport import SMTP_POLICY, _dot_stuffed
 
 NOW = dt.datetime(2017, 10, 9, 7, 0, tzinfo=dt.UTC)
@@ -51,6 +53,32 @@ def test_message_on_the_wire_is_well_formed_and_reads_back(name, address):
     assert text == "Hello é\n" + "x" * 200 + "\n.\nFrom here\ntrailing space \n"
     assert parsed.get_body(("html",)).get_content().count("héllo &amp; = —") == 40
     assert parsed["List-Unsubscribe"].endswith("<mailto:help@example.org?subject=unsubscribe>")
+
+
+def test_message_is_built_as_the_mime_classes_build_it():
+    msg = digest_to("Zoë", "zoe@example.org")
+    standard = MIMEMultipart("alternative", boundary=msg.get_boundary())
+    assert msg.items()[:2] == standard.items()
+    for part, subtype in zip(msg.get_payload(), ["plain", "html"], strict=True):
+        expected = MIMENonMultipart("text", subtype, charset="utf-8")
+        expected["Content-Transfer-Encoding"] = "quoted-printable"
+        assert part.items() == expected.items()
+
+
+def test_envelope_recipient_is_the_address_built_for_until_the_to_header_changes():
+    msg = digest_to("Smith, John", "john@example.org")
+    assert msg.recipients() == ["john@example.org"]
+    del msg["To"]
+    msg["To"] = "Other <other@example.org>, third@example.org"
+    assert msg.recipients() == ["other@example.org", "third@example.org"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=st.sampled_from(["To", "Subject", "List-Unsubscribe", "X-Long-Header-Name-Here"]),
+       value=st.text(st.sampled_from(list("ab<>@.:/?=_ ;,\t\x01") + [" "] * 4), max_size=250),
+       wire=st.sampled_from([SMTP_POLICY, policy.compat32]))
+def test_header_folding_by_shape_is_compat32s(name, value, wire):
+    assert _folded(wire, name, value) == wire.fold_binary(name, value).decode()
 
 
 @settings(max_examples=300, deadline=None)
