@@ -122,12 +122,13 @@ def claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAI
             DigestDelivery.claimed_by == token, DigestDelivery.status == "claimed")))
 
 
-def _send_with_retries(transport, message, *, tries: int, backoff: float,
+def _send_with_retries(transport, message, *, tries: int, backoff: float, prepared=None,
                        before_data: Callable[[], None] | None = None,
                        while_waiting: Callable[[], None] | None = None) -> str:
     for attempt in range(tries):
         try:
-            return transport.send(message, before_data=before_data, while_waiting=while_waiting)
+            return transport.send(message, prepared=prepared, before_data=before_data,
+                                  while_waiting=while_waiting)
         except TransientError:
             if attempt == tries - 1:
                 raise
@@ -165,7 +166,7 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
         while True:
             ids = claim(engine=engine, digest_id=digest_id, now=wall(), exclude=deferred)
             people = _people(engine, ids)
-            upcoming = _Upcoming(config, shared, period, now, ids, people, renders)
+            upcoming = _Upcoming(config, shared, period, now, ids, people, renders, transport)
             for index, delivery_id in enumerate(ids):
                 if (stop and stop.is_set()) or in_a_row >= GIVE_UP_AFTER:
                     ledger.flush()
@@ -221,35 +222,38 @@ def _release(engine: Engine, ids: list[int]) -> None:
 
 
 class _Upcoming:
-    """The batch's messages in order, each composed once: a message, None (nothing to tell)
-    or the exception composing raised, which the sender records on that delivery alone.
-    `prepare()` composes the next one early, while the server is busy with the current one
-    (composing writes nothing, so the at-most-one-'sending' rule is untouched)."""
+    """The batch's messages in order, each composed once and prepared for the transport
+    (message, prepared): a message, None (nothing to tell) or the exception composing raised,
+    which the sender records on that delivery alone. `prepare()` works out the next one early,
+    while the server is busy with the current one (this writes nothing, so the
+    at-most-one-'sending' rule is untouched)."""
 
-    def __init__(self, config, shared, period, now, ids, people, renders):
-        self._each = (self._compose(config, shared, period, now, d, people[d], renders)
-                      for d in ids)
+    def __init__(self, config, shared, period, now, ids, people, renders, transport):
+        def each():
+            for delivery_id in ids:
+                try:
+                    message = compose(person=people[delivery_id], shared=shared, config=config,
+                                      period=period, now=now, delivery_id=delivery_id,
+                                      renders=renders)
+                    yield message, None if message is None else transport.prepare(message)
+                except Exception as e:
+                    yield e, None
+
+        self._each = each()
         self._ready: list = []
-
-    @staticmethod
-    def _compose(config, shared, period, now, delivery_id, person, renders):
-        try:
-            return compose(person=person, shared=shared, config=config, period=period,
-                           now=now, delivery_id=delivery_id, renders=renders)
-        except Exception as e:
-            return e
 
     def prepare(self) -> None:
         if not self._ready:
             self._ready.extend(itertools.islice(self._each, 1))
 
-    def next(self):
+    def next(self) -> tuple:
         self.prepare()
         return self._ready.pop()
 
 
-def _deliver(ledger: Ledger, delivery_id, person, composed, transport, *, tries,
+def _deliver(ledger: Ledger, delivery_id, person, upcoming, transport, *, tries,
              backoff, while_waiting=None) -> str:
+    composed, prepared = upcoming
     if isinstance(composed, Exception):
         raise composed
     if person.retired_at is not None or not person.digest_subscribed:
@@ -269,7 +273,8 @@ def _deliver(ledger: Ledger, delivery_id, person, composed, transport, *, tries,
 
     try:
         reply = _send_with_retries(transport, composed, tries=tries, backoff=backoff,
-                                   before_data=mark_sending, while_waiting=while_waiting)
+                                   prepared=prepared, before_data=mark_sending,
+                                   while_waiting=while_waiting)
     except PermanentError as e:
         ledger.write(delivery_id, status="failed", error=str(e)[:1000])
         log.warning("digest to %s refused: %s", person.email, e)

@@ -3,10 +3,12 @@
 `send(message)` returns the server's reply on success, raises TransientError (4xx, dropped
 connection: worth retrying) or PermanentError (5xx: this recipient fails, the rest go on).
 
-Two optional callbacks let a sender use the time it would spend waiting for the server:
-`before_data()` is called before any of the message is handed over (the SMTP transport calls it
-while the server answers MAIL FROM), and the message goes only if it returns; `while_waiting()`
-is called once the whole message went out, before the server's reply is read.
+A sender can also use the time it would spend waiting for the server: `prepare(message)` works
+out beforehand what `send` needs from the message (for SMTP the envelope and the bytes), to be
+passed as `send(message, prepared=...)`; `before_data()` is called before any of the message is
+handed over (the SMTP transport calls it while the server answers MAIL FROM), and the message
+goes only if it returns; `while_waiting()` is called once the whole message went out, before
+the server's reply is read.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from email.message import Message
 from email.utils import getaddresses
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from digests.message import DigestMessage
 
@@ -42,7 +45,11 @@ class OutboxTransport:
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def send(self, message: Message, *, before_data: Callable[[], None] | None = None,
+    def prepare(self, message: Message) -> None:
+        return None
+
+    def send(self, message: Message, *, prepared: None = None,
+             before_data: Callable[[], None] | None = None,
              while_waiting: Callable[[], None] | None = None) -> str:
         if before_data is not None:
             before_data()
@@ -56,6 +63,15 @@ class OutboxTransport:
 
     def close(self) -> None:
         pass
+
+
+class Envelope(NamedTuple):
+    """What the SMTP transport sends of a message: MAIL FROM, RCPT TOs, and the DATA payload
+    (the message's bytes, dot-stuffed and ended with a lone dot)."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
 
 
 class SmtpTransport:
@@ -85,15 +101,20 @@ class SmtpTransport:
             raise TransientError(f"cannot connect to SMTP {self.host}:{self.port}: {e}") from e
         return smtp
 
-    def send(self, message: Message, *, before_data: Callable[[], None] | None = None,
+    @staticmethod
+    def prepare(message: Message) -> Envelope:
+        recipients = (message.recipients() if isinstance(message, DigestMessage)
+                      else [addr for _, addr in getaddresses(message.get_all("To", []))])
+        return Envelope(_mailbox(str(message["From"])), recipients,
+                        _dot_stuffed(message.as_bytes(policy=SMTP_POLICY)))
+
+    def send(self, message: Message, *, prepared: Envelope | None = None,
+             before_data: Callable[[], None] | None = None,
              while_waiting: Callable[[], None] | None = None) -> str:
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
-        sender = _mailbox(str(message["From"]))
-        recipients = (message.recipients() if isinstance(message, DigestMessage)
-                      else [addr for _, addr in getaddresses(message.get_all("To", []))])
-        data = _dot_stuffed(message.as_bytes(policy=SMTP_POLICY))
+        sender, recipients, data = prepared or self.prepare(message)
         try:
             smtp.ehlo_or_helo_if_needed()
             smtp.putcmd("mail", f"FROM:<{sender}>")
