@@ -11,6 +11,7 @@ reported, never sent again by itself; its other claimed rows go back to 'pending
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import logging
 import os
@@ -22,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -104,22 +105,31 @@ def claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAI
           exclude: set[int] | None = None) -> list[int]:
     """Claim up to `limit` pending deliveries for this sender, atomically."""
     token = f"{SENDER}:{uuid.uuid4().hex[:12]}"
-    with Session(engine) as session:
-        pick = (select(DigestDelivery.id)
-                .where(DigestDelivery.digest_id == digest_id, DigestDelivery.status == "pending")
-                .order_by(DigestDelivery.id).limit(limit))
-        if exclude:
-            pick = pick.where(col(DigestDelivery.id).not_in(exclude))
-        if engine.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        chosen = col(DigestDelivery.id).in_(pick.scalar_subquery())
-        session.execute(update(DigestDelivery).where(chosen)
-                        .values(status="claimed", claimed_by=token, claimed_at=now,
-                                attempts=DigestDelivery.attempts + 1),
-                        execution_options={"synchronize_session": False})
-        session.commit()
-        return list(session.exec(select(DigestDelivery.id).where(
-            DigestDelivery.claimed_by == token, DigestDelivery.status == "claimed")))
+    claiming, claimed = _claim_statements(engine.dialect.name == "postgresql", bool(exclude))
+    with engine.begin() as conn:
+        conn.execute(claiming, {"digest": digest_id, "limit": limit, "token": token,
+                                "now": now, "exclude": sorted(exclude or ())})
+        return list(conn.scalars(claimed, {"token": token}))
+
+
+@functools.lru_cache(maxsize=8)
+def _claim_statements(skip_locked: bool, excluding: bool):
+    """Built once: a run claims every CLAIM_BATCH messages, and building these cost more
+    than running them."""
+    table = DigestDelivery.__table__
+    pick = (select(table.c.id)
+            .where(table.c.digest_id == bindparam("digest"), table.c.status == "pending")
+            .order_by(table.c.id).limit(bindparam("limit")))
+    if excluding:
+        pick = pick.where(table.c.id.not_in(bindparam("exclude", expanding=True)))
+    if skip_locked:
+        pick = pick.with_for_update(skip_locked=True)
+    claiming = (update(table).where(table.c.id.in_(pick.scalar_subquery()))
+                .values(status="claimed", claimed_by=bindparam("token"),
+                        claimed_at=bindparam("now"), attempts=table.c.attempts + 1))
+    claimed = select(table.c.id).where(table.c.claimed_by == bindparam("token"),
+                                       table.c.status == "claimed")
+    return claiming, claimed
 
 
 def _send_with_retries(transport, message, *, tries: int, backoff: float, prepared=None,

@@ -125,6 +125,24 @@ def test_a_name_never_changes_the_address_mail_goes_to(example_engine, smtp):
         eve.get_body(("html",)).get_content()
 
 
+def test_claims_take_pending_deliveries_in_order_once_and_leave_out_the_excluded(
+        example_engine):
+    from digests.delivery import claim, prepare
+
+    period = parse_period_key(W41, "Europe/Zurich")
+    with Session(example_engine) as session:
+        digest_id = prepare(session=session, period=period, now=MONDAY).id
+        session.commit()
+    first = claim(engine=example_engine, digest_id=digest_id, now=MONDAY, limit=3)
+    second = claim(engine=example_engine, digest_id=digest_id, now=MONDAY, limit=3,
+                   exclude={first[-1] + 1})
+    assert len(first) == len(second) == 3 and max(first) < first[-1] + 1 < min(second)
+    with Session(example_engine) as session:
+        rows = {d.id: d for d in session.exec(select(DigestDelivery))}
+    assert all(rows[i].status == "claimed" and rows[i].attempts == 1 for i in first + second)
+    assert rows[first[-1] + 1].status == "pending"
+
+
 def test_dropped_connection_reconnects_and_sends_the_rest(example_engine, smtp):
     smtp.drop_after = 4
     report = send(example_engine, smtp_config(smtp.port))
