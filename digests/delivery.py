@@ -159,7 +159,7 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
         digest_id = digest.id
         waiting = session.exec(select(DigestDelivery.id).where(
             DigestDelivery.digest_id == digest_id,
-            DigestDelivery.status == "pending")).first()
+            DigestDelivery.status == "pending").limit(1)).first()
         if waiting is None or dry_run:
             return _summarise(engine, digest_id, SendReport(period.key))
         previous = session.exec(select(func.max(Digest.starts_at)).where(
