@@ -6,6 +6,12 @@ FOR UPDATE SKIP LOCKED, so several workers share the work without doubling), and
 moves claimed -> sending (committed) -> sent (committed, with the server's reply). A sender
 killed mid-send leaves at most its one 'sending' row: that one is marked 'ambiguous' later and
 reported, never sent again by itself; its other claimed rows go back to 'pending'.
+
+The sender does not sit idle while the server works: a message's 'sending' mark (and, in the
+same commit, the previous message's 'sent' mark) is committed while the server answers its
+MAIL FROM, and the next message is composed while the server takes this one's DATA. Neither
+changes the order the promise rests on: 'sending' is committed before any of the message is
+handed over, and the next 'sending' only after this message's reply.
 """
 
 from __future__ import annotations
