@@ -43,7 +43,7 @@ _PROBE_LINK = "https://probe.invalid/x?a=1&b=\"<i>'\u00a0é&amp;"
 
 class RenderCache:
     """A `render` that renders each distinct content once (up to `size` kept, least recently
-    used dropped). Use one per run: it holds renderings, not data."""
+    used dropped). One per run: what it keeps are renderings of that run's data."""
 
     def __init__(self, render: Render, *, size: int = 512):
         self._render = render
