@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from email.mime.multipart import MIMEMultipart
+from functools import cache
 from urllib.parse import quote
 
 from digests.content import DigestContent, Shared, build_digest
-from digests.message import body, build_message
+from digests.message import DigestMessage, body, build_message
 from digests.period import Period
+from digests.personal import RenderCache
 from digests.render import render_html, render_text
 from digests.tokens import sign
 from store.models import Person
@@ -48,8 +49,9 @@ def render(content: DigestContent, *, subject_line: str, view_url: str,
 
 
 def compose(*, person: Person, shared: Shared, config, period: Period, now: dt.datetime,
-            delivery_id: int | None) -> MIMEMultipart | None:
-    """The message for this person, or None when there is nothing to tell them."""
+            delivery_id: int | None, renders: RenderCache | None = None) -> DigestMessage | None:
+    """The message for this person, or None when there is nothing to tell them. A run that
+    composes many passes one `renders` cache for all (the result is the same without)."""
     content = build_digest(person=person, shared=shared,
                            deadline_weeks=config.digest.deadline_weeks,
                            news_limit=config.digest.news_limit)
@@ -57,12 +59,12 @@ def compose(*, person: Person, shared: Shared, config, period: Period, now: dt.d
         return None
     subject_line = subject(content, config.coalition.short_name)
     view_url, unsubscribe_url = links(config, person, delivery_id)
-    text, html = render(content, subject_line=subject_line, view_url=view_url,
-                        unsubscribe_url=unsubscribe_url)
+    text, html = (renders or render)(content, subject_line=subject_line, view_url=view_url,
+                                     unsubscribe_url=unsubscribe_url)
     list_id = f"{config.coalition.name} digest <digest.{_domain(config.email.from_)}>"
     return build_message(sender=config.email.from_, reply_to=config.email.reply_to,
-                         to=f"{person.name} <{person.email}>", subject=subject_line, text=text,
-                         html=html, period=period.key, list_id=list_id,
+                         to=(person.name, person.email), subject=subject_line,
+                         text=text, html=html, period=period.key, list_id=list_id,
                          unsubscribe_url=unsubscribe_url, now=now)
 
 
@@ -82,6 +84,7 @@ def render_delivery(*, session, config, digest, delivery, person) -> str:
     return body(message, "html")
 
 
+@cache
 def _domain(address: str) -> str:
     from email.utils import parseaddr
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -112,6 +114,13 @@ class Shared:
     updates: list[MemberUpdate]
     entries: list[FeedEntry]
     admin: AdminSection
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def remember(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """`make()`, worked out once per key: the parts of digests many readers share."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]
 
     @classmethod
     def load(cls, session: Session, *, now: dt.datetime, since: dt.datetime, coalition: str,
@@ -182,33 +191,49 @@ def _deadline_item(d: Deadline, today: dt.date, shared: Shared, mine: set[str],
 
 def build_digest(*, person: Person, shared: Shared, deadline_weeks: int = 4,
                  news_limit: int = 8) -> DigestContent:
-    """Everything one person should read this week, from the run's shared data."""
-    tz = person.timezone
-    now = shared.now
-    today = _local(now, tz).date()
-    horizon = today + dt.timedelta(weeks=deadline_weeks)
-    org = shared.orgs.get(person.organisation_id, "")
-    mine = shared.stream_orgs.get(person.organisation_id, set())
+    """Everything one person should read this week, from the run's shared data. The parts
+    that depend only on the reader's timezone and organisation are built once a run."""
+    tz, org_id = person.timezone, person.organisation_id
+    today, week, meeting, meeting_day, updates = shared.remember(
+        ("timezone", tz), lambda: _for_timezone(shared, tz))
+    deadlines, news = shared.remember(
+        ("organisation", tz, org_id, deadline_weeks),
+        lambda: _for_organisation(shared, today, tz, org_id, deadline_weeks))
+    org = shared.orgs.get(org_id, "")
+    mine = shared.stream_orgs.get(org_id, set())
+    actions = [_deadline_item(d, today, shared, mine, org) for d in shared.actions
+               if d.owner_person_id == person.id
+               or (org_id and d.owner_organisation_id == org_id)]
+    return DigestContent(
+        coalition=shared.coalition, person_name=f"{person.title} {person.name}".strip(),
+        person_email=person.email, timezone=tz, week=week,
+        meeting=meeting, meeting_day=meeting_day, deadlines=list(deadlines), actions=actions,
+        updates=list(updates), news=news[:news_limit], more_news=max(0, len(news) - news_limit),
+        admin=shared.admin if person.role == "secretariat" and shared.admin else None,
+    )
+
+
+def _for_timezone(shared: Shared, tz: str) -> tuple:
+    local_now = _local(shared.now, tz)
     meeting, meeting_day = _meeting_item(shared, tz)
+    updates = [UpdateItem(shared.orgs.get(u.organisation_id, ""), u.text, u.link,
+                          f"{_local(u.posted_at, tz):%a %d %b}") for u in shared.updates]
+    return local_now.date(), local_now.isocalendar()[1], meeting, meeting_day, updates
+
+
+def _for_organisation(shared: Shared, today: dt.date, tz: str, org_id: int | None,
+                      deadline_weeks: int) -> tuple[list[DeadlineItem], list[NewsItem]]:
+    horizon = today + dt.timedelta(weeks=deadline_weeks)
+    org = shared.orgs.get(org_id, "")
+    mine = shared.stream_orgs.get(org_id, set())
     deadlines = [_deadline_item(d, today, shared, mine, org) for d in shared.deadlines
                  if d.due_on <= horizon]
     deadlines.sort(key=lambda d: (not d.overdue, not d.yours))
-    actions = [_deadline_item(d, today, shared, mine, org) for d in shared.actions
-               if d.owner_person_id == person.id
-               or (person.organisation_id and d.owner_organisation_id == person.organisation_id)]
-    updates = [UpdateItem(shared.orgs.get(u.organisation_id, ""), u.text, u.link,
-                          f"{_local(u.posted_at, tz):%a %d %b}") for u in shared.updates]
     news = [NewsItem(e.title, e.link, e.summary_html, shared.feeds.get(e.feed_id, ""),
                      f"{_local(e.published_at, tz):%d %b}", list(e.work_streams),
                      bool(mine & set(e.work_streams))) for e in shared.entries]
     news.sort(key=lambda n: (not n.relevant, -len(n.work_streams)))
-    return DigestContent(
-        coalition=shared.coalition, person_name=f"{person.title} {person.name}".strip(),
-        person_email=person.email, timezone=tz, week=_local(now, tz).isocalendar()[1],
-        meeting=meeting, meeting_day=meeting_day, deadlines=deadlines, actions=actions,
-        updates=updates, news=news[:news_limit], more_news=max(0, len(news) - news_limit),
-        admin=shared.admin if person.role == "secretariat" and shared.admin else None,
-    )
+    return deadlines, news
 
 
 def _admin(session: Session) -> AdminSection:

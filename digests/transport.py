@@ -2,6 +2,13 @@
 
 `send(message)` returns the server's reply on success, raises TransientError (4xx, dropped
 connection: worth retrying) or PermanentError (5xx: this recipient fails, the rest go on).
+
+A sender can also use the time it would spend waiting for the server: `prepare(message)` works
+out beforehand what `send` needs from the message (for SMTP the envelope and the bytes), to be
+passed as `send(message, prepared=...)`; `before_data()` is called before any of the message is
+handed over (the SMTP transport calls it while the server answers MAIL FROM), and the message
+goes only if it returns; `while_waiting()` is called once the whole message went out, before
+the server's reply is read.
 """
 
 from __future__ import annotations
@@ -11,10 +18,15 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from email import policy
 from email.message import Message
 from email.utils import getaddresses
+from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
+
+from digests.message import DigestMessage
 
 SMTP_POLICY = policy.compat32.clone(linesep="\r\n")  # CRLF line ends, as on the wire
 
@@ -33,7 +45,14 @@ class OutboxTransport:
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def send(self, message: Message) -> str:
+    def prepare(self, message: Message) -> None:
+        return None
+
+    def send(self, message: Message, *, prepared: None = None,
+             before_data: Callable[[], None] | None = None,
+             while_waiting: Callable[[], None] | None = None) -> str:
+        if before_data is not None:
+            before_data()
         self.folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", message["Message-ID"].strip("<>")) + ".eml"
         path = self.folder / name
@@ -44,6 +63,15 @@ class OutboxTransport:
 
     def close(self) -> None:
         pass
+
+
+class Envelope(NamedTuple):
+    """What the SMTP transport sends of a message: MAIL FROM, RCPT TOs, and the DATA payload
+    (the message's bytes, dot-stuffed and ended with a lone dot)."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
 
 
 class SmtpTransport:
@@ -73,18 +101,38 @@ class SmtpTransport:
             raise TransientError(f"cannot connect to SMTP {self.host}:{self.port}: {e}") from e
         return smtp
 
-    def send(self, message: Message) -> str:
+    @staticmethod
+    def prepare(message: Message) -> Envelope:
+        recipients = (message.recipients() if isinstance(message, DigestMessage)
+                      else [addr for _, addr in getaddresses(message.get_all("To", []))])
+        return Envelope(_mailbox(str(message["From"])), recipients,
+                        _dot_stuffed(message.as_bytes(policy=SMTP_POLICY)))
+
+    def send(self, message: Message, *, prepared: Envelope | None = None,
+             before_data: Callable[[], None] | None = None,
+             while_waiting: Callable[[], None] | None = None) -> str:
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
-        sender = getaddresses([message["From"]])[0][1]
-        recipients = [addr for _, addr in getaddresses(message.get_all("To", []))]
+        sender, recipients, data = prepared or self.prepare(message)
         try:
             smtp.ehlo_or_helo_if_needed()
-            self._expect(smtp.mail(sender), (250,))
-            for rcpt in recipients:
-                self._expect(smtp.rcpt(rcpt), (250, 251))
-            code, reply = smtp.data(message.as_bytes(policy=SMTP_POLICY))
+            smtp.putcmd("mail", f"FROM:<{sender}>")
+            if before_data is not None:
+                try:
+                    before_data()
+                except BaseException:
+                    self._abandon()
+                    raise
+            self._expect(smtp.getreply(), (250,))
+            for rcpt in recipients:  # already parsed: smtplib.quoteaddr would parse again
+                smtp.putcmd("rcpt", f"TO:<{rcpt}>")
+                self._expect(smtp.getreply(), (250, 251))
+            self._expect(smtp.docmd("data"), (354,))
+            smtp.send(data)
+            if while_waiting is not None:
+                while_waiting()
+            code, reply = smtp.getreply()
             self._expect((code, reply), (250,))
             return f"{code} {reply.decode(errors='replace')}"
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as e:
@@ -93,6 +141,15 @@ class SmtpTransport:
         except (TransientError, PermanentError):
             self._reset()
             raise
+
+    def _abandon(self) -> None:
+        """Leave a transaction whose MAIL FROM is unanswered: nothing of it goes out."""
+        try:
+            if self._smtp is not None:
+                self._smtp.getreply()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+        self._reset()
 
     @staticmethod
     def _expect(answer: tuple[int, bytes], ok: tuple[int, ...]) -> None:
@@ -123,6 +180,21 @@ class SmtpTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._smtp.quit()
             self._drop()
+
+
+@lru_cache(maxsize=64)
+def _mailbox(value: str) -> str:
+    """The address in a From header: the same for every message of a run."""
+    return getaddresses([value])[0][1]
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The DATA payload as smtplib.SMTP.data sends it: a dot starting a line doubled, then a
+    line with a lone dot. (smtplib's multi-line regular expression takes 70 µs on a digest.)"""
+    data = (b"." if data.startswith(b".") else b"") + data.replace(b"\n.", b"\n..")
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
 
 
 def make_transport(config):

@@ -25,6 +25,7 @@ class RecordingHandler:
         self.tempfail_next = 0  # answer 451 to this many DATA commands first
         self.refuse: set[str] = set()  # RCPT TO answered 550
         self.delay = 0.0
+        self.on_data = None  # called with the envelope when a message's DATA is complete
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -34,6 +35,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.on_data:
+            self.on_data(envelope)
         if self.delay:
             await asyncio.sleep(self.delay)
         with self.lock:

@@ -10,6 +10,7 @@ from coalition.config import load_config
 from digests.delivery import send_period
 from digests.period import parse_period_key
 from digests.transport import OutboxTransport, make_transport
+from store.engine import unit_of_work
 from store.models import DigestDelivery, Person
 from tests.conftest import LiveServer, runtime_for
 from tests.smtp_server import smtp_config
@@ -62,6 +63,84 @@ def test_every_subscribed_member_gets_one_well_formed_digest_and_a_rerun_sends_n
     with Session(example_engine) as session:
         replies = {d.server_reply for d in session.exec(select(DigestDelivery))}
     assert all(r.startswith("250 2.0.0 queued as") for r in replies)
+
+
+def test_each_message_is_marked_sending_alone_before_the_server_has_it(example_engine, smtp):
+    """The 'sending' mark is committed while the server answers MAIL FROM, and the next
+    message is composed while it takes the DATA: still one 'sending' at a time, and always
+    the one the server is getting."""
+    seen = []
+
+    def check(envelope):
+        with Session(example_engine) as session:
+            sending = session.exec(select(Person.email).join(
+                DigestDelivery, DigestDelivery.person_id == Person.id).where(
+                DigestDelivery.status == "sending")).all()
+        seen.append((envelope.rcpt_tos, sending))
+
+    smtp.on_data = check
+    report = send(example_engine, smtp_config(smtp.port))
+    assert report.this_run["sent"] == len(seen) == len(subscribed_emails(example_engine))
+    assert all(sending == rcpt_tos for rcpt_tos, sending in seen), seen
+
+
+def test_when_the_sending_mark_fails_nothing_reaches_the_server(smtp):
+    """`before_data` (the 'sending' commit) runs while the server answers MAIL FROM; if it
+    fails, the transaction is dropped and the connection stays good for the next one."""
+    from digests.message import build_message
+    from digests.transport import SmtpTransport
+
+    msg = build_message(sender="A <a@example.org>", reply_to="", to=("B", "b@example.org"),
+                        subject="Hi", text="t", html="<p>h</p>", period=W41,
+                        list_id="L <l.example.org>", unsubscribe_url="https://x/u?t=1",
+                        now=MONDAY)
+    transport = SmtpTransport(host="127.0.0.1", port=smtp.port, security="none")
+
+    def store_down():
+        raise RuntimeError("the store is unavailable")
+
+    waited = []
+    try:
+        with pytest.raises(RuntimeError):
+            transport.send(msg, before_data=store_down, while_waiting=lambda: waited.append(1))
+        assert smtp.messages == [] and waited == []
+        assert transport.send(msg, while_waiting=lambda: waited.append(1)).startswith("250")
+    finally:
+        transport.close()
+    assert len(smtp.messages) == 1 and waited == [1]
+
+
+def test_a_name_never_changes_the_address_mail_goes_to(example_engine, smtp):
+    with unit_of_work(example_engine) as session:
+        for email_, name in [("eve@example.org", "Eve <boss@example.org>"),
+                             ("john@example.org", "Smith, John"),
+                             ("zoe@example.org", "Zoë \"Z\" <Ö&Brien>")]:
+            session.add(Person(email=email_, name=name, unsubscribe_token=f"t-{email_}"))
+    report = send(example_engine, smtp_config(smtp.port))
+    assert report.this_run["sent"] == len(smtp.messages)
+    assert sorted(smtp.recipients) == sorted(subscribed_emails(example_engine))
+    eve = next(m for m in smtp.messages if "eve@example.org" in m["To"])
+    assert eve["To"].addresses[0].display_name == "Eve <boss@example.org>"
+    assert "Your weekly digest, Eve &lt;boss@example.org&gt;." in \
+        eve.get_body(("html",)).get_content()
+
+
+def test_claims_take_pending_deliveries_in_order_once_and_leave_out_the_excluded(
+        example_engine):
+    from digests.delivery import claim, prepare
+
+    period = parse_period_key(W41, "Europe/Zurich")
+    with Session(example_engine) as session:
+        digest_id = prepare(session=session, period=period, now=MONDAY).id
+        session.commit()
+    first = claim(engine=example_engine, digest_id=digest_id, now=MONDAY, limit=3)
+    second = claim(engine=example_engine, digest_id=digest_id, now=MONDAY, limit=3,
+                   exclude={first[-1] + 1})
+    assert len(first) == len(second) == 3 and max(first) < first[-1] + 1 < min(second)
+    with Session(example_engine) as session:
+        rows = {d.id: d for d in session.exec(select(DigestDelivery))}
+    assert all(rows[i].status == "claimed" and rows[i].attempts == 1 for i in first + second)
+    assert rows[first[-1] + 1].status == "pending"
 
 
 def test_dropped_connection_reconnects_and_sends_the_rest(example_engine, smtp):

@@ -1,0 +1,105 @@
+"""Writing delivery states while a digest is sent: one commit per message.
+
+A weekly run writes twice per recipient ('sending' before the message goes, 'sent' after), so
+these writes are kept cheap: one pooled DBAPI connection serves the run, and each kind of write
+is an UPDATE compiled once by SQLAlchemy for the store's dialect, its values converted by the
+columns' own bind processors, then executed on a cursor (SQLAlchemy's per-statement work, a
+cache key, a compiled-cache look-up, parameter processing and result set-up, costs more than
+SQLite's own update and commit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.engine import Dialect, Engine
+
+from store.models import DigestDelivery
+
+
+class Ledger:
+    """Writes delivery states, each write committed before it returns. A 'sent' mark rides in
+    the same transaction as the next message's 'sending' mark: one commit per message, and
+    still never more than one delivery in 'sending' at a time."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.conn = engine.raw_connection()
+        self.sent: tuple[int, dict] | None = None
+
+    def write(self, delivery_id: int, **values) -> None:
+        with self._transaction() as cursor:
+            if self.sent is not None:
+                self._update(cursor, *self.sent)
+            self._update(cursor, delivery_id, values)
+        self.sent = None
+
+    def mark_sent(self, delivery_id: int, **values) -> None:
+        """Recorded with the next write (or `flush`): until then the delivery stays 'sending'."""
+        self.flush()
+        self.sent = (delivery_id, values)
+
+    def flush(self) -> None:
+        if self.sent is not None:
+            with self._transaction() as cursor:
+                self._update(cursor, *self.sent)
+            self.sent = None
+
+    def close(self) -> None:
+        self.conn.close()  # back to the pool
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """A cursor; committed after the block, rolled back if it raises. A connection that
+        cannot even roll back is given up, and the next write starts on a fresh one."""
+        try:
+            cursor = self.conn.cursor()
+            yield cursor
+            cursor.close()
+            self.conn.commit()
+        except BaseException:
+            try:
+                self.conn.rollback()
+            except Exception:
+                self.conn.invalidate()
+                self.conn = self.engine.raw_connection()
+            raise
+
+    def _update(self, cursor, delivery_id: int, values: dict) -> None:
+        statement = _Update.of(self.dialect, tuple(values))
+        cursor.execute(statement.sql, statement.parameters(delivery_id, values))
+
+
+@dataclass(frozen=True)
+class _Update:
+    """UPDATE digestdelivery SET <columns> WHERE id = ..., compiled for one dialect."""
+
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order, for positional paramstyles
+    convert: dict[str, Callable]  # parameter name -> the column type's bind processor
+
+    @staticmethod
+    @functools.lru_cache(maxsize=32)
+    def of(dialect: Dialect, columns: tuple[str, ...]) -> _Update:
+        table = DigestDelivery.__table__
+        compiled = (update(table).where(table.c.id == bindparam("delivery_id"))
+                    .values({c: bindparam(f"new_{c}") for c in columns})
+                    .compile(dialect=dialect))
+        convert = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                convert[name] = process
+        order = tuple(compiled.positiontup) if compiled.positional else None
+        return _Update(str(compiled), order, convert)
+
+    def parameters(self, delivery_id: int, values: dict) -> tuple | dict:
+        named = {"delivery_id": delivery_id, **{f"new_{k}": v for k, v in values.items()}}
+        for name, process in self.convert.items():
+            named[name] = process(named[name])
+        return named if self.order is None else tuple(named[n] for n in self.order)
