@@ -110,12 +110,24 @@ def recover(*, session: Session, digest_id: int, now: dt.datetime,
 def claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAIM_BATCH,
           exclude: set[int] | None = None) -> list[int]:
     """Claim up to `limit` pending deliveries for this sender, atomically."""
+    return _claim(engine=engine, digest_id=digest_id, now=now, limit=limit,
+                  exclude=exclude)[1]
+
+
+def _claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAIM_BATCH,
+           exclude: set[int] | None = None) -> tuple[str, list[int]]:
+    """(the claim's token, the delivery ids claimed with it)."""
     token = f"{SENDER}:{uuid.uuid4().hex[:12]}"
     claiming, claimed = _claim_statements(engine.dialect.name == "postgresql", bool(exclude))
     with engine.begin() as conn:
         conn.execute(claiming, {"digest": digest_id, "limit": limit, "token": token,
                                 "now": now, "exclude": sorted(exclude or ())})
-        return list(conn.scalars(claimed, {"token": token}))
+        return token, list(conn.scalars(claimed, {"token": token}))
+
+
+class ClaimLost(Exception):
+    """This sender's claim on a delivery lapsed (it took longer than `claim_timeout_seconds`)
+    and another sender took the delivery back: it is theirs to send now."""
 
 
 @functools.lru_cache(maxsize=8)
@@ -180,7 +192,8 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
     in_a_row = 0
     try:
         while True:
-            ids = claim(engine=engine, digest_id=digest_id, now=wall(), exclude=deferred)
+            token, ids = _claim(engine=engine, digest_id=digest_id, now=wall(),
+                                exclude=deferred)
             people = _people(engine, ids)
             upcoming = _Upcoming(config, shared, period, now, ids, people, renders, transport)
             for index, delivery_id in enumerate(ids):
@@ -190,7 +203,7 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
                     ids = []
                     break
                 try:
-                    outcome = _deliver(ledger, delivery_id, people[delivery_id],
+                    outcome = _deliver(ledger, delivery_id, token, people[delivery_id],
                                        upcoming.next(), transport, tries=tries,
                                        backoff=backoff, while_waiting=upcoming.prepare)
                 except Exception as e:  # one recipient's problem never stops the others
@@ -267,7 +280,7 @@ class _Upcoming:
         return self._ready.pop()
 
 
-def _deliver(ledger: Ledger, delivery_id, person, upcoming, transport, *, tries,
+def _deliver(ledger: Ledger, delivery_id, token, person, upcoming, transport, *, tries,
              backoff, while_waiting=None) -> str:
     composed, prepared = upcoming
     if isinstance(composed, Exception):
@@ -284,13 +297,19 @@ def _deliver(ledger: Ledger, delivery_id, person, upcoming, transport, *, tries,
         """Committed before the server gets any of the message; the server meanwhile answers
         MAIL FROM. Once: a retry of the same message is still the same 'sending'."""
         if not marked:
-            ledger.write(delivery_id, status="sending", message_id=composed["Message-ID"])
+            if not ledger.claim_sending(delivery_id, token, status="sending",
+                                        message_id=composed["Message-ID"]):
+                raise ClaimLost(delivery_id)
             marked.append(True)
 
     try:
         reply = _send_with_retries(transport, composed, tries=tries, backoff=backoff,
                                    prepared=prepared, before_data=mark_sending,
                                    while_waiting=while_waiting)
+    except ClaimLost:
+        log.warning("digest delivery %s: claim lapsed, left to the sender that took it back",
+                    delivery_id)
+        return "lost"
     except PermanentError as e:
         ledger.write(delivery_id, status="failed", error=str(e)[:1000])
         log.warning("digest to %s refused: %s", person.email, e)

@@ -39,6 +39,19 @@ class Ledger:
             self._update(cursor, delivery_id, values)
         self.sent = None
 
+    def claim_sending(self, delivery_id: int, token: str, **values) -> bool:
+        """Mark the delivery 'sending' only if this sender's claim on it still stands (a
+        slow sender's claim may have lapsed and the delivery gone to another); False, and
+        nothing written for it, when it did not."""
+        with self._transaction() as cursor:
+            if self.sent is not None:
+                self._update(cursor, *self.sent)
+            statement = _Update.of(self.dialect, tuple(values), guarded=True)
+            cursor.execute(statement.sql, statement.parameters(delivery_id, values, token))
+            owned = cursor.rowcount == 1
+        self.sent = None
+        return owned
+
     def mark_sent(self, delivery_id: int, **values) -> None:
         """Recorded with the next write (or `flush`): until then the delivery stays 'sending'."""
         self.flush()
@@ -85,10 +98,14 @@ class _Update:
 
     @staticmethod
     @functools.lru_cache(maxsize=32)
-    def of(dialect: Dialect, columns: tuple[str, ...]) -> _Update:
+    def of(dialect: Dialect, columns: tuple[str, ...], guarded: bool = False) -> _Update:
+        """`guarded`: only while the delivery is still claimed with the given token."""
         table = DigestDelivery.__table__
-        compiled = (update(table).where(table.c.id == bindparam("delivery_id"))
-                    .values({c: bindparam(f"new_{c}") for c in columns})
+        statement = update(table).where(table.c.id == bindparam("delivery_id"))
+        if guarded:
+            statement = statement.where(table.c.status == bindparam("claimed"),
+                                        table.c.claimed_by == bindparam("token"))
+        compiled = (statement.values({c: bindparam(f"new_{c}") for c in columns})
                     .compile(dialect=dialect))
         convert = {}
         for name, bind in compiled.binds.items():
@@ -98,8 +115,11 @@ class _Update:
         order = tuple(compiled.positiontup) if compiled.positional else None
         return _Update(str(compiled), order, convert)
 
-    def parameters(self, delivery_id: int, values: dict) -> tuple | dict:
+    def parameters(self, delivery_id: int, values: dict, token: str | None = None
+                   ) -> tuple | dict:
         named = {"delivery_id": delivery_id, **{f"new_{k}": v for k, v in values.items()}}
+        if token is not None:
+            named["token"], named["claimed"] = token, "claimed"
         for name, process in self.convert.items():
             named[name] = process(named[name])
         return named if self.order is None else tuple(named[n] for n in self.order)

@@ -222,3 +222,43 @@ def test_outbox_transport_writes_eml_files_atomically(tmp_path):
 def test_bad_period_is_a_usage_error(bad):
     with pytest.raises(ValueError):
         parse_period_key(bad, "Europe/Zurich")
+
+
+def test_a_sender_whose_claim_lapsed_leaves_the_delivery_to_the_one_that_took_it(
+        example_engine, tmp_path):
+    """A sender slower than `claim_timeout_seconds` finds, when it comes to a delivery of its
+    batch, that another sender took it back: it does not send it (no double)."""
+    from sqlalchemy import update
+
+    taken: list[int] = []
+
+    class SlowOutbox(OutboxTransport):
+        """After the first message, another sender takes the next one back (as `recover`
+        and a new claim would once this sender's claim has lapsed)."""
+
+        def send(self, message, **kw):
+            reply = super().send(message, **kw)
+            if not taken:
+                with example_engine.begin() as conn:
+                    row = conn.execute(select(DigestDelivery.id).where(
+                        DigestDelivery.status == "claimed").order_by(DigestDelivery.id)
+                    ).scalars().first()
+                    conn.execute(update(DigestDelivery).where(DigestDelivery.id == row)
+                                 .values(claimed_by="another-sender:abc"))
+                taken.append(row)
+            return reply
+
+    config = load_config(None, env={})
+    outbox = tmp_path / "out"
+    report = send_period(engine=example_engine, config=config, now=MONDAY,
+                         transport=SlowOutbox(outbox),
+                         period=parse_period_key(W41, config.coalition.timezone))
+    assert report.this_run["lost"] == 1
+    with Session(example_engine) as session:
+        row = session.get(DigestDelivery, taken[0])
+        person = session.get(Person, row.person_id)
+    assert (row.status, row.claimed_by) == ("claimed", "another-sender:abc")
+    sent = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in outbox.glob("*.eml")]
+    assert person.email not in " ".join(str(m["To"]) for m in sent)
+    assert len(sent) == report.this_run["sent"] == len(subscribed_emails(example_engine)) - 1
