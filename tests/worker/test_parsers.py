@@ -1,0 +1,129 @@
+"""Feeds parsed in separate processes: same results as in-process, a dead or stuck parser costs
+its feed only, nothing started before it is needed, nothing left behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.worker.feed_server import CORPUS, FEEDPARSER_CRASH, XXE, generated_feed
+from worker.parse import ParseError, parse_feed
+from worker.parsers import ParserPool
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie is dead too
+        return f.read().split(")")[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the feed corpus is not at {CORPUS}")
+def test_the_corpus_parses_in_processes_exactly_as_in_this_one():
+    bodies = [p.read_bytes() for p in sorted(CORPUS.glob("*.xml"))]
+    with ParserPool(size=2) as pool:
+        results = []
+        threads = [threading.Thread(target=lambda b=b: results.append((b, pool.parse(b, {}))))
+                   for b in bodies]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(pool.pids()) <= 2
+    assert len(results) == len(bodies)
+    assert all(parsed == parse_feed(body, {}) for body, parsed in results)
+
+
+def test_a_feed_the_parser_refuses_or_chokes_on_is_that_feeds_error_and_the_process_goes_on():
+    with ParserPool(size=1) as pool:
+        with pytest.raises(ParseError, match="XML entities"):
+            pool.parse(XXE, {})
+        with pytest.raises(ParseError, match="feedparser failed on this document: TypeError"):
+            pool.parse(FEEDPARSER_CRASH, {})
+        (pid,) = pool.pids()
+        assert pool.parse(generated_feed(1), {}).title == "Generated 1"
+        assert pool.pids() == [pid]
+
+
+def test_a_parser_process_killed_mid_parse_fails_that_feed_only_and_is_replaced():
+    big = generated_feed(0, items=20_000)
+    with ParserPool(size=1) as pool:
+        failure = []
+
+        def parse_big():
+            try:
+                pool.parse(big, {})
+            except ParseError as e:
+                failure.append(str(e))
+
+        worker = threading.Thread(target=parse_big)
+        worker.start()
+        deadline = time.monotonic() + 10
+        while not pool.pids() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (pid,) = pool.pids()
+        time.sleep(0.3)  # reading or parsing the 6 MB feed
+        os.kill(pid, signal.SIGKILL)
+        worker.join(20)
+        assert failure and "parser process died (killed by SIGKILL)" in failure[0], failure
+        assert pool.parse(generated_feed(2), {}).title == "Generated 2"  # a new one took over
+        assert pool.pids() != [pid]
+
+
+def test_a_parse_overrunning_its_time_is_stopped():
+    with ParserPool(size=1, timeout=0.3) as pool:
+        with pytest.raises(ParseError, match="took longer than 0.3 s"):
+            pool.parse(generated_feed(0, items=20_000), {})
+        assert pool.parse(generated_feed(3), {}).title == "Generated 3"
+
+
+def test_closing_stops_every_parser_process_and_refuses_more_work():
+    pool = ParserPool(size=2)
+    barrier = threading.Barrier(2)
+
+    def parse(n):
+        barrier.wait()
+        pool.parse(generated_feed(n, items=2000), {})
+
+    threads = [threading.Thread(target=parse, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pids = pool.pids()
+    assert len(pids) == 2
+    pool.close()
+    assert not any(alive(pid) for pid in pids)
+    with pytest.raises(ParseError, match="closed"):
+        pool.parse(generated_feed(1), {})
+
+
+def test_children_outlive_no_parent_and_importing_starts_none():
+    """The pool starts nothing at import; a child whose parent was killed exits by itself."""
+    script = (
+        "import os, sys, time\n"
+        "import coalition.service, worker.ingest, worker.parsers\n"
+        "assert not open(f'/proc/self/task/{os.getpid()}/children').read().split()\n"
+        "pool = worker.parsers.ParserPool(size=1)\n"
+        "pool.parse(b'<rss><channel><title>t</title></channel></rss>', {})\n"
+        "print(pool.pids()[0], flush=True)\n"
+        "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        child = int(parent.stdout.readline())
+        assert alive(child)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
