@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import hashlib
 import html
 import re
@@ -47,12 +48,18 @@ class ParsedFeed:
     warning: str = ""
 
 
+@functools.cache
+def _cleaner() -> nh3.Cleaner:
+    """Built once: nh3.clean() would convert these settings again at every call."""
+    return nh3.Cleaner(tags=_TAGS, attributes=_ATTRIBUTES, link_rel="noopener nofollow",
+                       url_schemes={"http", "https", "mailto"})
+
+
 def sanitize(value: str, content_type: str = "text/html") -> str:
     """Links and basic formatting kept; scripts, styles, images (tracking pixels) dropped."""
     if "html" not in content_type:
         return html.escape(value)
-    return nh3.clean(value, tags=_TAGS, attributes=_ATTRIBUTES, link_rel="noopener nofollow",
-                     url_schemes={"http", "https", "mailto"}).strip()
+    return _cleaner().clean(value).strip()
 
 
 def _when(entry) -> dt.datetime | None:
