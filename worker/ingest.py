@@ -126,6 +126,8 @@ def poll_feeds(*, engine: Engine, config, now: dt.datetime, everything: bool = F
     storer = _Storer(engine=engine, config=config, now=now, keywords=keywords)
     own_pool = ParserPool() if parsers is None and len(feeds) >= POOL_FROM else None
     pool = parsers or own_pool
+    if pool and any(not (f.etag or f.last_modified) for f in feeds):
+        pool.warm()  # some feed will be parsed for sure (it cannot answer 304)
     try:
         for outcomes in _fetched(feeds, limits_from(config), config.feeds.concurrency,
                                  pool.parse if pool else parse_feed):

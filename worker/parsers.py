@@ -79,6 +79,21 @@ class ParserPool:
             raise ParseError(reply["error"])
         return _decode(reply["feed"])
 
+    def warm(self) -> None:
+        """Start the children now, so they import while the first feeds are fetched."""
+        with self._lock:
+            missing = 0 if self._closed else self.size - self._running
+            self._running += missing
+        for _ in range(missing):
+            try:
+                parser = _Parser.start()
+            except OSError:
+                self._release(None, keep=False)  # parse() will say why
+                continue
+            with self._lock:
+                self._started.add(parser)
+            self._release(parser, keep=True)
+
     def pids(self) -> list[int]:
         """The children's process ids (for operators and tests)."""
         with self._lock:
@@ -194,11 +209,6 @@ class _Parser:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-
-    def pids(self) -> list[int]:
-        """The children's process ids (for operators and tests)."""
-        with self._lock:
-            return sorted(p.process.pid for p in self._started)
 
     def close(self) -> None:
         try:
