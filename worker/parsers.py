@@ -40,6 +40,8 @@ from worker.parse import ParsedEntry, ParsedFeed, ParseError, parse_feed
 log = logging.getLogger("coalition.feeds")
 REQUEST = struct.Struct("!II")  # sizes of the JSON metadata and of the body that follow
 REPLY = struct.Struct("!I")  # size of the JSON reply that follows
+READY = b"R"  # what a child says first, once started
+STARTUP_TIMEOUT = 60.0
 MAX_RSS_MB = 512
 _ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH")
 
@@ -62,6 +64,7 @@ class ParserPool:
         self._started: set[_Parser] = set()  # idle or busy
         self._running = 0  # children started or starting
         self._closed = False
+        self.peak_rss_mb = 0.0  # the most memory a child has held (Linux: ru_maxrss)
 
     def parse(self, body: bytes, headers: dict[str, str]) -> ParsedFeed:
         """Like `parse_feed`, in a child; any failure is a `ParseError` for this feed."""
@@ -74,6 +77,7 @@ class ParserPool:
             if isinstance(e, _ParserGone):
                 raise ParseError(str(e)) from None
             raise
+        self.peak_rss_mb = max(self.peak_rss_mb, reply["peak_rss_kb"] / 1024)
         self._release(parser, keep=not reply.get("retire"))
         if "error" in reply:
             raise ParseError(reply["error"])
@@ -157,6 +161,7 @@ class _Parser:
 
     def __init__(self, process: subprocess.Popen):
         self.process = process
+        self.ready = False  # it says so once it has imported what it needs
 
     @classmethod
     def start(cls) -> _Parser:
@@ -175,6 +180,9 @@ class _Parser:
             self.process.stdin.flush()
         except OSError:  # BrokenPipeError: it died before reading
             raise self._gone() from None
+        if not self.ready:  # the time allowed is for parsing, not for starting Python
+            self._read(len(READY), time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT)
+            self.ready = True
         deadline = time.monotonic() + timeout
         (size,) = REPLY.unpack(self._read(REPLY.size, deadline, timeout))
         return json.loads(self._read(size, deadline, timeout))
@@ -262,6 +270,8 @@ def serve() -> None:
     requests = sys.stdin.buffer
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, never into a reply
+    replies.write(READY)
+    replies.flush()
     while True:
         head = requests.read(REQUEST.size)
         if len(head) < REQUEST.size:
@@ -269,7 +279,8 @@ def serve() -> None:
         meta_size, body_size = REQUEST.unpack(head)
         meta = json.loads(requests.read(meta_size))
         reply = _answer(requests.read(body_size), meta["headers"])
-        if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > MAX_RSS_MB * 1024:
+        reply["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if reply["peak_rss_kb"] > MAX_RSS_MB * 1024:
             reply["retire"] = True
         data = json.dumps(reply).encode()
         replies.write(REPLY.pack(len(data)) + data)
