@@ -22,6 +22,7 @@ import datetime as dt
 import importlib.util
 import json
 import logging
+import math
 import os
 import resource
 import select
@@ -47,10 +48,19 @@ _ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH")
 
 
 def available_cpus() -> int:
+    """The CPUs this process may use: its affinity, capped by a cgroup v2 quota (a container's
+    --cpus), which the affinity does not show."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return cpus
 
 
 class ParserPool:
@@ -77,8 +87,7 @@ class ParserPool:
             if isinstance(e, _ParserGone):
                 raise ParseError(str(e)) from None
             raise
-        self.peak_rss_mb = max(self.peak_rss_mb, reply["peak_rss_kb"] / 1024)
-        self._release(parser, keep=not reply.get("retire"))
+        self._release(parser, keep=not reply.get("retire"), peak_rss_kb=reply["peak_rss_kb"])
         if "error" in reply:
             raise ParseError(reply["error"])
         return _decode(reply["feed"])
@@ -140,8 +149,9 @@ class ParserPool:
             self._started.add(parser)
         return parser
 
-    def _release(self, parser: _Parser | None, *, keep: bool) -> None:
+    def _release(self, parser: _Parser | None, *, keep: bool, peak_rss_kb: int = 0) -> None:
         with self._lock:
+            self.peak_rss_mb = max(self.peak_rss_mb, peak_rss_kb / 1024)
             if keep and not self._closed:
                 self._idle.append(parser)
             else:
@@ -181,13 +191,15 @@ class _Parser:
         except OSError:  # BrokenPipeError: it died before reading
             raise self._gone() from None
         if not self.ready:  # the time allowed is for parsing, not for starting Python
-            self._read(len(READY), time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT)
+            self._read(len(READY), time.monotonic() + STARTUP_TIMEOUT,
+                       f"the parser process did not start within {STARTUP_TIMEOUT:g} s")
             self.ready = True
         deadline = time.monotonic() + timeout
-        (size,) = REPLY.unpack(self._read(REPLY.size, deadline, timeout))
-        return json.loads(self._read(size, deadline, timeout))
+        too_slow = f"the parser took longer than {timeout:g} s on this feed: stopped"
+        (size,) = REPLY.unpack(self._read(REPLY.size, deadline, too_slow))
+        return json.loads(self._read(size, deadline, too_slow))
 
-    def _read(self, size: int, deadline: float, timeout: float) -> bytes:
+    def _read(self, size: int, deadline: float, too_slow: str) -> bytes:
         fd = self.process.stdout.fileno()
         poller = select.poll()
         poller.register(fd, select.POLLIN)
@@ -196,8 +208,7 @@ class _Parser:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not poller.poll(remaining * 1000):
                 self.kill()
-                raise _ParserGone(f"the parser took longer than {timeout:g} s on this feed: "
-                                  "stopped")
+                raise _ParserGone(too_slow)
             chunk = os.read(fd, min(size - got, 1 << 20))
             if not chunk:
                 raise self._gone()
@@ -259,6 +270,19 @@ def _answer(body: bytes, headers: dict[str, str]) -> dict:
         return {"error": f"the parser failed on this feed: {type(e).__name__}: {e}"[:1000]}
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux folds into it the
+    peak of the process it was forked from, at exec."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def serve() -> None:
     """The child: answer requests on stdin until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -279,7 +303,7 @@ def serve() -> None:
         meta_size, body_size = REQUEST.unpack(head)
         meta = json.loads(requests.read(meta_size))
         reply = _answer(requests.read(body_size), meta["headers"])
-        reply["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        reply["peak_rss_kb"] = _peak_rss_kb()
         if reply["peak_rss_kb"] > MAX_RSS_MB * 1024:
             reply["retire"] = True
         data = json.dumps(reply).encode()

@@ -127,3 +127,20 @@ def test_children_outlive_no_parent_and_importing_starts_none():
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(child)
+
+
+def test_a_child_counts_its_own_memory_not_its_parents():
+    """A parent that once held 600 MB must not make every child retire as too big."""
+    script = (
+        "import sys; sys.path.insert(0, '.')\n"
+        "ballast = bytearray(600 * 1024 * 1024); ballast[::4096] = b'x' * len(ballast[::4096])\n"
+        "del ballast\n"
+        "from worker.parsers import ParserPool\n"
+        "with ParserPool(size=1) as pool:\n"
+        "    for _ in range(3):\n"
+        "        pool.parse(b'<rss><channel><title>t</title></channel></rss>', {})\n"
+        "    print(len(set(pool.pids())), round(pool.peak_rss_mb))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    children, peak_mb = map(int, done.stdout.split())
+    assert children == 1 and peak_mb < 200, (done.stdout, done.stderr[-2000:])
