@@ -18,6 +18,8 @@ one dead worker breaks the pool for every feed in flight, not just the one that 
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
 import importlib.util
 import json
@@ -69,18 +71,20 @@ class ParserPool:
     def __init__(self, size: int = 0, *, timeout: float = 60.0):
         self.size = size or available_cpus()
         self.timeout = timeout
-        self._lock = threading.Condition()
+        self.peak_rss_mb = 0.0  # the most memory a child has held
+        self._lock = threading.Lock()
         self._idle: list[_Parser] = []
         self._started: set[_Parser] = set()  # idle or busy
         self._running = 0  # children started or starting
+        self._waiting: collections.deque[_Job] = collections.deque()
         self._closed = False
-        self.peak_rss_mb = 0.0  # the most memory a child has held (Linux: ru_maxrss)
 
     def parse(self, body: bytes, headers: dict[str, str]) -> ParsedFeed:
         """Like `parse_feed`, in a child; any failure is a `ParseError` for this feed."""
-        parser = self._take()
+        job = _Job(body, headers)
+        parser = self._assign(job)
         try:
-            reply = parser.ask(body, headers, self.timeout)
+            reply = parser.answer(job, self.timeout)
         except BaseException as e:
             parser.kill()
             self._release(parser, keep=False)
@@ -98,14 +102,8 @@ class ParserPool:
             missing = 0 if self._closed else self.size - self._running
             self._running += missing
         for _ in range(missing):
-            try:
-                parser = _Parser.start()
-            except OSError:
-                self._release(None, keep=False)  # parse() will say why
-                continue
-            with self._lock:
-                self._started.add(parser)
-            self._release(parser, keep=True)
+            with contextlib.suppress(ParseError):  # parse() will say why
+                self._release(self._start(), keep=True)
 
     def pids(self) -> list[int]:
         """The children's process ids (for operators and tests)."""
@@ -119,7 +117,9 @@ class ParserPool:
             idle, self._idle = self._idle, []
             self._started.difference_update(idle)
             self._running -= len(idle)
-            self._lock.notify_all()
+            waiting, self._waiting = self._waiting, collections.deque()
+        for job in waiting:
+            job.handed.set()  # to find the pool closed
         for parser in idle:
             parser.close()
         if idle:
@@ -131,15 +131,31 @@ class ParserPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _take(self) -> _Parser:
+    def _assign(self, job: _Job) -> _Parser:
+        """A child with the job sent to it: an idle one, a new one, or the next one freed (its
+        former user sends the job at once, so the child does not wait for this thread)."""
         with self._lock:
-            while not self._idle and self._running >= self.size and not self._closed:
-                self._lock.wait()
             if self._closed:
                 raise ParseError("the parser pool is closed (the worker is stopping)")
-            if self._idle:
-                return self._idle.pop()
-            self._running += 1
+            parser = self._idle.pop() if self._idle else None
+            if parser is None and self._running < self.size:
+                self._running += 1
+                job.start_own = True
+            elif parser is None:
+                self._waiting.append(job)
+        if parser is None and not job.start_own:
+            job.handed.wait()
+            if job.parser is not None:
+                return job.parser  # already sent
+            if not job.start_own:
+                raise ParseError("the parser pool is closed (the worker is stopping)")
+        if parser is None:
+            parser = self._start()
+        parser.send(job)
+        return parser
+
+    def _start(self) -> _Parser:
+        """A new child; `_running` already counts it."""
         try:
             parser = _Parser.start()
         except OSError as e:
@@ -150,16 +166,41 @@ class ParserPool:
         return parser
 
     def _release(self, parser: _Parser | None, *, keep: bool, peak_rss_kb: int = 0) -> None:
+        """The child is free again (or gone): to the next waiting job, else idle."""
+        handed = None
         with self._lock:
             self.peak_rss_mb = max(self.peak_rss_mb, peak_rss_kb / 1024)
             if keep and not self._closed:
-                self._idle.append(parser)
+                if self._waiting:
+                    handed = self._waiting.popleft()
+                    handed.parser = parser
+                else:
+                    self._idle.append(parser)
             else:
                 self._running -= 1
                 self._started.discard(parser)
-            self._lock.notify()
+                if self._waiting and not self._closed:  # it starts a child of its own
+                    handed = self._waiting.popleft()
+                    handed.start_own = True
+                    self._running += 1
+        if handed is not None:
+            if handed.parser is not None:
+                handed.parser.send(handed)
+            handed.handed.set()
         if parser is not None and (not keep or self._closed):
             parser.close()
+
+
+class _Job:
+    """One feed to parse, waiting for a child or sent to one."""
+
+    def __init__(self, body: bytes, headers: dict[str, str]):
+        meta = json.dumps({"headers": headers}).encode()
+        self.request = REQUEST.pack(len(meta), len(body)) + meta + body
+        self.handed = threading.Event()
+        self.parser: _Parser | None = None  # the child it was sent to, when another did so
+        self.start_own = False  # this job's thread starts a new child for it
+        self.unsent = False  # the child was gone before it could take the request
 
 
 class _ParserGone(Exception):
@@ -167,7 +208,7 @@ class _ParserGone(Exception):
 
 
 class _Parser:
-    """One child process and its pipes."""
+    """One child process and its pipes: one job at a time."""
 
     def __init__(self, process: subprocess.Popen):
         self.process = process
@@ -181,15 +222,16 @@ class _Parser:
         return cls(subprocess.Popen([sys.executable, "-m", "worker.parsers"], env=env,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE))
 
-    def ask(self, body: bytes, headers: dict[str, str], timeout: float) -> dict:
-        meta = json.dumps({"headers": headers}).encode()
+    def send(self, job: _Job) -> None:
         try:
-            self.process.stdin.write(REQUEST.pack(len(meta), len(body)))
-            self.process.stdin.write(meta)
-            self.process.stdin.write(body)
+            self.process.stdin.write(job.request)
             self.process.stdin.flush()
         except OSError:  # BrokenPipeError: it died before reading
-            raise self._gone() from None
+            job.unsent = True
+
+    def answer(self, job: _Job, timeout: float) -> dict:
+        if job.unsent:
+            raise self._gone()
         if not self.ready:  # the time allowed is for parsing, not for starting Python
             self._read(len(READY), time.monotonic() + STARTUP_TIMEOUT,
                        f"the parser process did not start within {STARTUP_TIMEOUT:g} s")

@@ -55,26 +55,29 @@ def test_a_feed_the_parser_refuses_or_chokes_on_is_that_feeds_error_and_the_proc
 def test_a_parser_process_killed_mid_parse_fails_that_feed_only_and_is_replaced():
     big = generated_feed(0, items=20_000)
     with ParserPool(size=1) as pool:
-        failure = []
+        outcomes: dict[str, str] = {}
 
-        def parse_big():
+        def parse(name, body):
             try:
-                pool.parse(big, {})
+                outcomes[name] = pool.parse(body, {}).title
             except ParseError as e:
-                failure.append(str(e))
+                outcomes[name] = str(e)
 
-        worker = threading.Thread(target=parse_big)
-        worker.start()
+        first = threading.Thread(target=parse, args=("big", big))
+        first.start()
         deadline = time.monotonic() + 10
         while not pool.pids() and time.monotonic() < deadline:
             time.sleep(0.01)
         (pid,) = pool.pids()
-        time.sleep(0.3)  # reading or parsing the 6 MB feed
+        waiting = threading.Thread(target=parse, args=("small", generated_feed(2)))
+        waiting.start()  # waits for the only child
+        time.sleep(0.3)  # the child is reading or parsing the 6 MB feed
         os.kill(pid, signal.SIGKILL)
-        worker.join(20)
-        assert failure and "parser process died (killed by SIGKILL)" in failure[0], failure
-        assert pool.parse(generated_feed(2), {}).title == "Generated 2"  # a new one took over
-        assert pool.pids() != [pid]
+        first.join(20)
+        waiting.join(20)
+        assert "parser process died (killed by SIGKILL)" in outcomes["big"], outcomes
+        assert outcomes["small"] == "Generated 2"  # a new child took the waiting feed
+        assert pool.pids() and pool.pids() != [pid]
 
 
 def test_a_parse_overrunning_its_time_is_stopped():
@@ -103,6 +106,28 @@ def test_closing_stops_every_parser_process_and_refuses_more_work():
     assert not any(alive(pid) for pid in pids)
     with pytest.raises(ParseError, match="closed"):
         pool.parse(generated_feed(1), {})
+
+
+def test_feeds_waiting_for_a_child_when_the_pool_closes_are_refused_not_stuck():
+    pool = ParserPool(size=1)
+    outcomes = []
+
+    def parse(n):
+        try:
+            pool.parse(generated_feed(n, items=3000), {})
+            outcomes.append("parsed")
+        except ParseError as e:
+            outcomes.append(str(e))
+
+    threads = [threading.Thread(target=parse, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)  # one is parsed, three wait
+    pool.close()
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads)
+    assert "parsed" in outcomes and any("closed" in o for o in outcomes), outcomes
 
 
 def test_children_outlive_no_parent_and_importing_starts_none():
