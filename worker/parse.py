@@ -16,7 +16,6 @@ import html
 import re
 from dataclasses import dataclass, field
 
-import feedparser
 import nh3
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
@@ -83,6 +82,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> ParsedFeed
     if _ENTITY_DECL.search(body[:65536]):
         raise ParseError("the document declares XML entities (a possible XML bomb or "
                          "external-entity attack): refused")
+    import feedparser  # here: a poller that parses in worker.parsers' processes never needs it
+
     try:
         parsed = feedparser.parse(body, response_headers=headers or {}, sanitize_html=False,
                                   resolve_relative_uris=False)

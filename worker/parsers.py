@@ -36,8 +36,6 @@ import threading
 import time
 from pathlib import Path
 
-import feedparser.api
-
 from worker.parse import ParsedEntry, ParsedFeed, ParseError, parse_feed
 
 log = logging.getLogger("coalition.feeds")
@@ -329,6 +327,8 @@ def serve() -> None:
     """The child: answer requests on stdin until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    import feedparser.api
+
     if importlib.util.find_spec("drv_libxml2") is None:
         # feedparser prefers this SAX driver and, when it is not installed, searches sys.path
         # for it again on every parse; in this process of ours, it stops asking
