@@ -38,8 +38,20 @@ class Runtime:
         return Clock(timezone=tz, today=self.config.clock.today, speed=self.config.clock.speed,
                      fixed=fixed)
 
+    @cached_property
+    def parsers(self):
+        """The feed parser processes, started at the first parse, reused across polls."""
+        from worker.parsers import ParserPool
+
+        return ParserPool()
+
     def now(self) -> dt.datetime:
         return self.clock.now()
+
+    def close(self) -> None:
+        """Stop what this process started (the parser processes, if any ran)."""
+        if "parsers" in self.__dict__:
+            self.parsers.close()
 
 
 def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:

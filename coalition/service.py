@@ -101,8 +101,8 @@ class FeedPoll:
     def __call__(self, now: dt.datetime, stop: threading.Event) -> str:
         from worker.ingest import poll_feeds
 
-        return poll_feeds(engine=self.runtime.engine, config=self.runtime.config,
-                          now=now).summary()
+        return poll_feeds(engine=self.runtime.engine, config=self.runtime.config, now=now,
+                          parsers=self.runtime.parsers).summary()
 
 
 def build_jobs(runtime: Runtime) -> list[Job]:
@@ -127,7 +127,10 @@ def run_worker(runtime: Runtime) -> None:
     worker = make_worker(runtime)
     worker.install_signal_handlers()
     with _single_worker_guard(runtime):
-        worker.run_forever()
+        try:
+            worker.run_forever()
+        finally:
+            runtime.close()
 
 
 def run_all(runtime: Runtime, *, host: str, port: int) -> None:
@@ -159,6 +162,7 @@ def run_all(runtime: Runtime, *, host: str, port: int) -> None:
                 socket_mode.close()
             server.should_exit = True
             http.join(timeout=8)
+            runtime.close()
         if http_died.is_set():
             raise ServiceError("the HTTP server stopped unexpectedly; the service stopped too")
 

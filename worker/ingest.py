@@ -10,24 +10,33 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import httpx
-from sqlalchemy import update
+from sqlalchemy import bindparam, case, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.engine import unit_of_work
-from store.models import Feed, FeedEntry, MemberUpdate, Organisation, WorkStream
-from worker.fetch import Fetched, FetchError, Limits, fetch
+from store.models import Feed, Organisation
+from worker.entries import load_keywords, store_entries
+from worker.fetch import Fetched, FetchError, Limits, fetch, make_client
 from worker.local import absolute_file_url, is_local
 from worker.parse import ParsedFeed, ParseError, parse_feed
+from worker.parsers import ParserPool
 
 log = logging.getLogger("coalition.feeds")
 MAX_BACKOFF = dt.timedelta(days=1)
+# A poll of fewer feeds, given no pool, parses in its threads: starting parser processes
+# (about 0.1 s each) would cost more than the parsing.
+POOL_FROM = 32
+UNCHANGED_BATCH = 500  # unchanged feeds recorded in one transaction
+BATCH_WAIT = 0.05  # seconds the storing waits for more feeds to come in
 
 
 @dataclass
@@ -70,8 +79,16 @@ def sync_sources(*, session: Session, config, now: dt.datetime) -> None:
 CLAIM = dt.timedelta(minutes=10)  # a claimed feed is not due for others while it is polled
 
 
+class Claimed(NamedTuple):
+    id: int
+    url: str
+    etag: str
+    last_modified: str
+    interval_minutes: int
+
+
 def claim_due_feeds(engine: Engine, now: dt.datetime, *, everything: bool = False,
-                    limit: int = 1000) -> list[tuple[int, str, str, str]]:
+                    limit: int = 1000) -> list[Claimed]:
     """Claim the due feeds for this poller by pushing their next poll past a short lease, in
     one statement (with SKIP LOCKED on PostgreSQL): pollers sharing a store split the work."""
     pick = select(Feed.id).where(Feed.retired_at.is_(None)).order_by(Feed.id).limit(limit)
@@ -84,82 +101,193 @@ def claim_due_feeds(engine: Engine, now: dt.datetime, *, everything: bool = Fals
         conn.execute(update(Feed).where(col(Feed.id).in_(pick.scalar_subquery()))
                      .values(next_poll_at=token))
     with Session(engine) as session:
-        return [(f.id, f.url, f.etag, f.last_modified) for f in session.exec(
-            select(Feed).where(Feed.next_poll_at == token).order_by(Feed.id))]
+        return [Claimed(*row) for row in session.exec(
+            select(Feed.id, Feed.url, Feed.etag, Feed.last_modified, Feed.interval_minutes)
+            .where(Feed.next_poll_at == token).order_by(Feed.id))]
 
 
 def poll_feeds(*, engine: Engine, config, now: dt.datetime, everything: bool = False,
-               progress=None) -> PollReport:
-    """Poll every due feed (all with `everything`); safe to run from several workers."""
+               progress=None, parsers: ParserPool | None = None) -> PollReport:
+    """Poll every due feed (all with `everything`); safe to run from several workers.
+
+    Feeds are fetched `[feeds] concurrency` at a time and parsed in `parsers` (a long-running
+    worker passes its own; otherwise a pool lives for this poll if it is big enough). Changed
+    feeds are stored as they come in, those that came in together in one transaction;
+    unchanged ones (304) are recorded together at the end. If a transaction fails, its feeds
+    are stored one by one, so a problem stays that feed's."""
     try:
         with unit_of_work(engine) as session:
             sync_sources(session=session, config=config, now=now)
     except IntegrityError:  # another poller added the same source at the same moment
         log.info("feed sources were being synced by another poller")
     feeds = claim_due_feeds(engine, now, everything=everything)
-    limits = limits_from(config)
-    report = PollReport()
-    with httpx.Client(follow_redirects=False, trust_env=False) as client, \
-            ThreadPoolExecutor(max_workers=config.feeds.concurrency) as pool:
-        futures = [(fid, pool.submit(_fetch_one, client, url, etag, modified, limits))
-                   for fid, url, etag, modified in feeds]
-        for feed_id, future in futures:
-            outcome = future.result()
-            try:
-                _store(engine, config, feed_id, outcome, now, report)
-            except Exception as e:  # one feed's problem never stops the poll
-                log.exception("feed %s: storing failed", feed_id)
-                _record_failure(engine, config, feed_id, FetchError(f"storing failed: {e}"),
-                                now)
-                report.failed += 1
-            report.polled += 1
-            if progress:
-                progress()
-    return report
-
-
-def _fetch_one(client, url, etag, modified, limits) -> Fetched | FetchError | ParseError:
+    with Session(engine) as session:
+        keywords = load_keywords(session)
+    storer = _Storer(engine=engine, config=config, now=now, keywords=keywords)
+    own_pool = ParserPool() if parsers is None and len(feeds) >= POOL_FROM else None
+    pool = parsers or own_pool
+    if pool and any(not (f.etag or f.last_modified) for f in feeds):
+        pool.warm()  # some feed will be parsed for sure (it cannot answer 304)
     try:
-        fetched = fetch(url, limits=limits, etag=etag, last_modified=modified, client=client)
-        if fetched.status == 304:
-            return fetched
-        fetched.parsed = parse_feed(fetched.body, fetched.headers)  # parsed off the main thread
+        for outcomes in _fetched(feeds, limits_from(config), config.feeds.concurrency,
+                                 pool.parse if pool else parse_feed):
+            storer.add(outcomes)
+            for _ in outcomes:
+                storer.report.polled += 1
+                if progress:
+                    progress()
+        storer.flush()
+    finally:
+        if own_pool:
+            own_pool.close()
+    return storer.report
+
+
+def _fetched(feeds: list[Claimed], limits: Limits, concurrency: int, parse):
+    """Yield lists of (feed, outcome) as they come in, up to `concurrency` at a time (stored
+    together, they cost less) but without waiting more than BATCH_WAIT for company. At most
+    twice `concurrency` feeds are fetched but not yet stored, so memory stays bounded."""
+    came_in: queue.SimpleQueue = queue.SimpleQueue()
+    with make_client() as client, ThreadPoolExecutor(max_workers=concurrency) as threads:
+        waiting, out = iter(feeds), 0
+        while True:
+            for feed in waiting:
+                future = threads.submit(_fetch_one, client, feed, limits, parse)
+                future.add_done_callback(lambda f, feed=feed: came_in.put((feed, f)))
+                out += 1
+                if out >= 2 * concurrency:
+                    break
+            if not out:
+                return
+            batch = [came_in.get()]
+            deadline = time.monotonic() + BATCH_WAIT
+            while len(batch) < min(concurrency, out):
+                try:
+                    batch.append(came_in.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+            out -= len(batch)
+            yield [(feed, future.result()) for feed, future in batch]
+
+
+def _fetch_one(client, feed: Claimed, limits: Limits, parse) -> Fetched | Exception:
+    """Fetch and parse one feed; whatever goes wrong is returned, as that feed's error."""
+    try:
+        fetched = fetch(feed.url, limits=limits, etag=feed.etag,
+                        last_modified=feed.last_modified, client=client)
+        if fetched.status != 304:
+            fetched.parsed = parse(fetched.body, fetched.headers)
+            fetched.body = b""  # parsed: the bytes are not kept
         return fetched
     except (FetchError, ParseError) as e:
         return e
+    except Exception as e:  # a bug, or a library blowing up on this feed: the poll goes on
+        log.exception("feed %s: fetching or parsing failed", feed.url)
+        return FetchError(f"failed: {type(e).__name__}: {e}")
 
 
-def _store(engine, config, feed_id: int, outcome, now: dt.datetime, report: PollReport) -> None:
-    if isinstance(outcome, FetchError | ParseError):
-        _record_failure(engine, config, feed_id, outcome, now)
-        report.failed += 1
-        return
-    with unit_of_work(engine) as session:
-        feed = session.get(Feed, feed_id)
-        first_poll = feed.last_success_at is None
-        if outcome.moved_to:
-            feed.url = outcome.moved_to
-        feed.etag = outcome.headers.get("etag", feed.etag if outcome.status == 304 else "")
-        feed.last_modified = outcome.headers.get(
-            "last-modified", feed.last_modified if outcome.status == 304 else "")
-        feed.last_polled_at = feed.last_success_at = now
-        feed.error_count, feed.last_error = 0, ""
-        feed.next_poll_at = now + dt.timedelta(minutes=feed.interval_minutes)
-        if outcome.status == 304:
-            feed.status = "ok" if feed.status in ("new", "failing", "warning") else feed.status
-            report.unchanged += 1
-            session.add(feed)
+class _Storer:
+    """Writes a poll's outcomes, counting them in `report`: a failure on its feed's row, changed
+    feeds as they come in, unchanged ones (304) in one go at the end."""
+
+    def __init__(self, *, engine: Engine, config, now: dt.datetime,
+                 keywords: dict[str, list[str]]):
+        self.engine, self.config, self.now, self.keywords = engine, config, now, keywords
+        self.report = PollReport()
+        self.unchanged: list[tuple[Claimed, Fetched]] = []
+
+    def add(self, outcomes: list[tuple[Claimed, Fetched | Exception]]) -> None:
+        changed = []
+        for feed, outcome in outcomes:
+            if not isinstance(outcome, Fetched):
+                self.failed(feed, outcome)
+            elif outcome.status == 304:
+                self.unchanged.append((feed, outcome))
+            else:
+                changed.append((feed, outcome))
+        self.store(changed)
+        if len(self.unchanged) >= UNCHANGED_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.store(self.unchanged)
+        self.unchanged = []
+
+    def store(self, batch: list[tuple[Claimed, Fetched]]) -> None:
+        """One transaction for the batch; if it fails, one for each feed."""
+        if not batch:
             return
-        parsed: ParsedFeed = outcome.parsed
-        feed.title = feed.title or parsed.title[:300]
-        feed.status = "warning" if parsed.warning else "ok"
-        feed.last_error = f"parsed with a warning: {parsed.warning}" if parsed.warning else ""
-        session.add(feed)
-        added, updated = store_entries(session=session, feed=feed, parsed=parsed, now=now,
-                                       first_poll=first_poll,
-                                       backlog_days=config.feeds.backlog_days)
-        report.added += added
-        report.updated += updated
+        try:
+            with unit_of_work(self.engine) as session:
+                counts = _store_polled(session=session, batch=batch, now=self.now,
+                                       backlog_days=self.config.feeds.backlog_days,
+                                       keywords=self.keywords)
+        except Exception as e:
+            if len(batch) > 1:
+                log.warning("storing %d feeds together failed (%s): one by one", len(batch),
+                            str(getattr(e, "orig", None) or e)[:300])
+                for item in batch:
+                    self.store([item])
+                return
+            log.exception("feed %s: storing failed", batch[0][0].url)
+            self.failed(batch[0][0], FetchError(f"storing failed: {e}"))
+            return
+        for name, count in counts.items():
+            setattr(self.report, name, getattr(self.report, name) + count)
+
+    def failed(self, feed: Claimed, error: Exception) -> None:
+        _record_failure(self.engine, self.config, feed.id, error, self.now)
+        self.report.failed += 1
+
+
+def _store_polled(*, session: Session, batch: list[tuple[Claimed, Fetched]], now: dt.datetime,
+                  backlog_days: int, keywords: dict[str, list[str]]) -> dict[str, int]:
+    """Record feeds fetched fine and store the entries of those that changed."""
+    unchanged = [(feed, outcome) for feed, outcome in batch if outcome.status == 304]
+    _record_unchanged(session=session, unchanged=unchanged, now=now)
+    outcomes = {feed.id: outcome for feed, outcome in batch if outcome.status != 304}
+    changed = []
+    if outcomes:
+        for feed in session.exec(select(Feed).where(col(Feed.id).in_(list(outcomes)))):
+            outcome: Fetched = outcomes[feed.id]
+            parsed: ParsedFeed = outcome.parsed
+            changed.append((feed, parsed, feed.last_success_at is None))
+            feed.url = outcome.moved_to or feed.url
+            feed.etag = outcome.headers.get("etag", "")
+            feed.last_modified = outcome.headers.get("last-modified", "")
+            feed.last_polled_at = feed.last_success_at = now
+            feed.error_count = 0
+            feed.next_poll_at = now + dt.timedelta(minutes=feed.interval_minutes)
+            feed.title = feed.title or parsed.title[:300]
+            feed.status = "warning" if parsed.warning else "ok"
+            feed.last_error = f"parsed with a warning: {parsed.warning}" if parsed.warning \
+                else ""
+            session.add(feed)
+    added, updated = store_entries(session=session, polled=changed, now=now,
+                                   backlog_days=backlog_days, keywords=keywords)
+    return {"unchanged": len(unchanged), "added": added, "updated": updated}
+
+
+def _record_unchanged(*, session: Session, unchanged: list[tuple[Claimed, Fetched]],
+                      now: dt.datetime) -> None:
+    """Unchanged feeds (304) in one statement a shape: fine again, next poll after their
+    interval, the validators the server sent (else the ones we had), a permanent move."""
+    table = Feed.__table__
+    rows: dict[bool, list[dict]] = {False: [], True: []}  # by moved or not
+    for feed, outcome in unchanged:
+        row = {"feed_id": feed.id, "etag": outcome.headers.get("etag", feed.etag),
+               "last_modified": outcome.headers.get("last-modified", feed.last_modified),
+               "next_poll_at": now + dt.timedelta(minutes=feed.interval_minutes)}
+        if outcome.moved_to:
+            row["url"] = outcome.moved_to
+        rows[bool(outcome.moved_to)].append(row)
+    statement = update(table).where(table.c.id == bindparam("feed_id")).values(
+        status=case((or_(*(table.c.status == s for s in ("new", "failing", "warning"))), "ok"),
+                    else_=table.c.status),  # (no IN: its list cannot take part in executemany)
+        last_polled_at=now, last_success_at=now, error_count=0, last_error="")
+    for params in rows.values():
+        if params:  # the other columns set are the parameters' keys
+            session.connection().execute(statement, params)
 
 
 def _record_failure(engine, config, feed_id: int, error, now: dt.datetime) -> None:
@@ -179,51 +307,3 @@ def _record_failure(engine, config, feed_id: int, error, now: dt.datetime) -> No
                 else "warning"
         session.add(feed)
     log.warning("feed %s: %s", feed_id, error)
-
-
-def store_entries(*, session: Session, feed: Feed, parsed: ParsedFeed, now: dt.datetime,
-                  first_poll: bool, backlog_days: int) -> tuple[int, int]:
-    """Upsert the entries by identity; a changed entry is updated, never added twice."""
-    existing = {e.identity: e for e in session.exec(select(FeedEntry).where(
-        FeedEntry.feed_id == feed.id,
-        col(FeedEntry.identity).in_([p.identity for p in parsed.entries])))}
-    keywords = _keywords(session)
-    added = updated = 0
-    seen: set[str] = set()
-    for p in parsed.entries:
-        if p.identity in seen:
-            continue
-        seen.add(p.identity)
-        row = existing.get(p.identity)
-        if row is not None:
-            if row.content_hash != p.content_hash:
-                row.title, row.link, row.summary_html = p.title, p.link, p.summary_html
-                row.content_hash, row.updated_at = p.content_hash, now
-                row.work_streams = _match(keywords, p)
-                session.add(row)
-                updated += 1
-            continue
-        published = p.published_at or now
-        old = first_poll and published < now - dt.timedelta(days=backlog_days)
-        session.add(FeedEntry(
-            feed_id=feed.id, identity=p.identity, guid=p.guid[:2000], link=p.link[:2000],
-            title=p.title[:1000], summary_html=p.summary_html, author=p.author,
-            published_at=published, first_seen_at=now, content_hash=p.content_hash,
-            backlog=old, work_streams=_match(keywords, p)))
-        if feed.kind == "member" and not old:
-            session.add(MemberUpdate(organisation_id=feed.organisation_id,
-                                     text=p.title or p.link, link=p.link, source="feed",
-                                     source_id=f"{feed.id}:{p.identity}", posted_at=published))
-        added += 1
-    session.flush()
-    return added, updated
-
-
-def _keywords(session: Session) -> dict[str, list[str]]:
-    return {w.key: [k.lower() for k in w.keywords] for w in session.exec(
-        select(WorkStream).where(WorkStream.retired_at.is_(None))) if w.keywords}
-
-
-def _match(keywords: dict[str, list[str]], entry) -> list[str]:
-    text = f"{entry.title} {entry.summary_html}".lower()
-    return sorted(key for key, words in keywords.items() if any(w in text for w in words))

@@ -1,6 +1,7 @@
 """Parsing fetched bytes with feedparser, and turning entries into what we store.
 
-feedparser's own sanitizer and relative-URI pass are turned off (nh3 sanitizes, far faster).
+feedparser's own sanitizer and relative-URI pass are turned off for our calls (nh3 sanitizes,
+far faster); feedparser's module defaults are left alone for anyone else in the process.
 Documents that declare entities are refused before parsing: no billion laughs, no external
 entity reading a local file.
 """
@@ -9,16 +10,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import hashlib
 import html
 import re
 from dataclasses import dataclass, field
 
-import feedparser
 import nh3
-
-feedparser.SANITIZE_HTML = False
-feedparser.RESOLVE_RELATIVE_URIS = False
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _TAGS = {"a", "p", "br", "b", "strong", "i", "em", "ul", "ol", "li", "blockquote", "code",
@@ -49,12 +47,18 @@ class ParsedFeed:
     warning: str = ""
 
 
+@functools.cache
+def _cleaner() -> nh3.Cleaner:
+    """Built once: nh3.clean() would convert these settings again at every call."""
+    return nh3.Cleaner(tags=_TAGS, attributes=_ATTRIBUTES, link_rel="noopener nofollow",
+                       url_schemes={"http", "https", "mailto"})
+
+
 def sanitize(value: str, content_type: str = "text/html") -> str:
     """Links and basic formatting kept; scripts, styles, images (tracking pixels) dropped."""
     if "html" not in content_type:
         return html.escape(value)
-    return nh3.clean(value, tags=_TAGS, attributes=_ATTRIBUTES, link_rel="noopener nofollow",
-                     url_schemes={"http", "https", "mailto"}).strip()
+    return _cleaner().clean(value).strip()
 
 
 def _when(entry) -> dt.datetime | None:
@@ -78,7 +82,14 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> ParsedFeed
     if _ENTITY_DECL.search(body[:65536]):
         raise ParseError("the document declares XML entities (a possible XML bomb or "
                          "external-entity attack): refused")
-    parsed = feedparser.parse(body, response_headers=headers or {})
+    import feedparser  # here: a poller that parses in worker.parsers' processes never needs it
+
+    try:
+        parsed = feedparser.parse(body, response_headers=headers or {}, sanitize_html=False,
+                                  resolve_relative_uris=False)
+    except Exception as e:  # feedparser has bugs some documents trigger (a stray </width>)
+        raise ParseError(f"feedparser failed on this document: {type(e).__name__}: "
+                         f"{e}"[:500]) from e
     if not parsed.entries and not parsed.feed.get("title"):
         reason = parsed.get("bozo_exception")
         raise ParseError(f"not a feed{f': {reason}' if reason else ''}")

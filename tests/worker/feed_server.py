@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import threading
@@ -24,6 +25,12 @@ XXE = b"""<?xml version="1.0"?>
 <description>&xxe;</description></item></channel></rss>"""
 
 
+# feedparser 6.0.14 raises TypeError on a stray </width> (found by fuzzing the corpus)
+FEEDPARSER_CRASH = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title>'
+                    b"<item><title>a</title></item></width></channel></rss>")
+
+
+@functools.cache
 def generated_feed(n: int, items: int = 5) -> bytes:
     body = "".join(
         f"<item><title>Generated {n} item {i}: circular economy news</title>"
@@ -68,6 +75,13 @@ class Handler(BaseHTTPRequestHandler):
             self._feed(BILLION_LAUGHS)
         elif path == "/xxe":
             self._feed(XXE)
+        elif path == "/crash":
+            self._feed(FEEDPARSER_CRASH)
+        elif path == "/big":  # 6 MB, 20,000 items: seconds of parsing
+            self._feed(generated_feed(0, items=20_000))
+        elif path == "/ticking":  # a new item at every request: never unchanged
+            n = self.server.hits[path]
+            self._feed(generated_feed(n, items=3))
         elif path == "/html":
             self._send(200, b"<html><body><h1>Not a feed</h1></body></html>",
                        {"Content-Type": "text/html"})

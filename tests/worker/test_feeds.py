@@ -1,6 +1,7 @@
 """Feed ingestion against a local HTTP server: the real-world corpus and hostile feeds."""
 
 import datetime as dt
+import logging
 import resource
 
 import pytest
@@ -10,11 +11,12 @@ from coalition.config import load_config
 from store.engine import unit_of_work
 from store.models import Feed, FeedEntry
 from tests.worker.feed_server import CORPUS, FeedServer
-from worker.ingest import poll_feeds
+from worker.ingest import POOL_FROM, poll_feeds
+from worker.parsers import ParserPool
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 HOSTILE = ["/bomb", "/xxe", "/html", "/huge", "/gzipbomb", "/drip", "/loop", "/gone", "/busy",
-           "/broken", "/nope", "/badenc"]
+           "/broken", "/nope", "/badenc", "/crash"]
 
 
 def config(**env):
@@ -63,13 +65,18 @@ def test_every_corpus_feed_is_ingested_and_unchanged_repolls_add_nothing(engine,
     assert entry_count(engine) == stored
 
 
+@pytest.mark.parametrize("parse_in", ["threads", "processes"])
 def test_hostile_feeds_end_in_readable_errors_and_the_rest_of_the_poll_completes(engine,
-                                                                                  server):
+                                                                                  server,
+                                                                                  parse_in):
     urls = [server.url + p for p in HOSTILE] + [f"{server.url}/gen/1"]
     follow(engine, urls)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    report = poll_feeds(engine=engine, config=config(), now=NOW)
+    with ParserPool() as pool:
+        report = poll_feeds(engine=engine, config=config(), now=NOW,
+                            parsers=pool if parse_in == "processes" else None)
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert pool.peak_rss_mb < 300
     assert report.polled == len(urls)
     by_url = feeds(engine)
     assert by_url[f"{server.url}/gen/1"].status == "ok"
@@ -85,6 +92,7 @@ def test_hostile_feeds_end_in_readable_errors_and_the_rest_of_the_poll_completes
     assert "429" in busy.last_error and busy.next_poll_at >= NOW + dt.timedelta(hours=2)
     assert "HTTP 500" in errors["/broken"] and "HTTP 404" in errors["/nope"]
     assert by_url[server.url + "/badenc"].status in ("ok", "warning")  # a safe parse
+    assert "feedparser failed on this document: TypeError" in errors["/crash"]
     with Session(engine) as session:
         texts = " ".join(e.title + e.summary_html for e in session.exec(select(FeedEntry)))
     assert "root:" not in texts and "lollol" not in texts
@@ -135,3 +143,67 @@ def test_pollers_sharing_a_store_claim_disjoint_feeds(engine, server):
     assert not {f[0] for f in first} & {f[0] for f in second}
     assert claim_due_feeds(engine, NOW) == []  # all claimed: not due for a third poller
     assert len(claim_due_feeds(engine, NOW + dt.timedelta(minutes=11))) == 10  # claims lapse
+
+
+def test_a_feed_that_stalls_or_kills_its_parser_costs_that_feed_only(engine, server):
+    urls = [f"{server.url}/big", f"{server.url}/crash"] + \
+        [f"{server.url}/gen/{n}" for n in range(30, 34)]
+    follow(engine, urls)
+    with ParserPool(size=2, timeout=0.5) as pool:
+        report = poll_feeds(engine=engine, config=config(), now=NOW, parsers=pool)
+    assert report.polled == 6 and report.failed == 2 and report.added == 4 * 5
+    by_url = feeds(engine)
+    assert "the parser took longer than 0.5 s on this feed: stopped" in \
+        by_url[f"{server.url}/big"].last_error
+    assert "feedparser failed" in by_url[f"{server.url}/crash"].last_error
+    assert all(by_url[u].status == "ok" for u in urls[2:])
+
+
+def test_small_polls_parse_in_the_poller_and_big_ones_in_parser_processes(engine, server):
+    def children_cpu() -> float:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return used.ru_utime + used.ru_stime
+
+    follow(engine, [f"{server.url}/gen/{n}" for n in range(100, 100 + POOL_FROM - 1)])
+    before = children_cpu()
+    assert poll_feeds(engine=engine, config=config(), now=NOW).added == 5 * (POOL_FROM - 1)
+    assert children_cpu() == before  # no process was started
+    follow(engine, [f"{server.url}/gen/{n}" for n in range(200, 200 + POOL_FROM)])
+    assert poll_feeds(engine=engine, config=config(), now=NOW).added == 5 * POOL_FROM
+    assert children_cpu() > before  # parser processes ran, and were waited for
+
+
+def test_unchanged_feeds_are_recorded_together_and_a_failing_one_is_fine_again(engine, server,
+                                                                                caplog):
+    urls = [f"{server.url}/gen/{n}" for n in range(40, 45)]
+    follow(engine, urls)
+    poll_feeds(engine=engine, config=config(), now=NOW)
+    etags = {url: feed.etag for url, feed in feeds(engine).items()}
+    with unit_of_work(engine) as session:
+        feed = session.exec(select(Feed).where(Feed.url == urls[0])).one()
+        feed.status, feed.error_count, feed.last_error = "failing", 7, "HTTP 500"
+        session.add(feed)
+    later = NOW + dt.timedelta(hours=2)
+    with caplog.at_level(logging.WARNING, logger="coalition.feeds"):
+        report = poll_feeds(engine=engine, config=config(), now=later)
+    assert report.unchanged == 5 and report.failed == 0
+    assert "one by one" not in caplog.text  # in one statement, not feed by feed
+    by_url = feeds(engine)
+    assert (by_url[urls[0]].status, by_url[urls[0]].error_count, by_url[urls[0]].last_error) \
+        == ("ok", 0, "")
+    for url in urls:
+        assert by_url[url].etag == etags[url] != ""
+        assert by_url[url].last_success_at == by_url[url].last_polled_at == later
+        assert by_url[url].next_poll_at == later + dt.timedelta(minutes=60)
+
+
+def test_a_feed_that_cannot_be_stored_is_recorded_and_the_others_are_stored(engine, server):
+    """/moved now redirects for good to /gen/7, which is followed already: its new address
+    cannot be stored (addresses are unique), and only it fails."""
+    urls = [f"{server.url}/moved", f"{server.url}/gen/7", f"{server.url}/gen/8"]
+    follow(engine, urls)
+    report = poll_feeds(engine=engine, config=config(), now=NOW)
+    assert report.failed == 1 and report.added == 10
+    by_url = feeds(engine)
+    assert "storing failed" in by_url[urls[0]].last_error
+    assert by_url[urls[1]].status == by_url[urls[2]].status == "ok"
