@@ -135,6 +135,11 @@ def _get(client: httpx.Client, url: str, limits: Limits, deadline: float, etag: 
     headers = {"User-Agent": limits.user_agent, "Host": parts.netloc.rsplit("@", 1)[-1],
                "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
                          "text/xml;q=0.8, */*;q=0.5"}
+    if parts.scheme == "https":
+        # Connections are pooled by the address connected to, and TLS checks the hostname
+        # only when a connection is made: a kept https connection could carry another
+        # hostname's request on the same address unchecked. So none is kept.
+        headers["Connection"] = "close"
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
