@@ -54,6 +54,18 @@ def _cleaner() -> nh3.Cleaner:
                        url_schemes={"http", "https", "mailto"})
 
 
+@functools.cache
+def load_feedparser():
+    """feedparser, imported on first use (a poller that parses in `worker.parsers`' processes
+    never needs it), with `worker.speedups` installed."""
+    import feedparser
+
+    from worker import speedups
+
+    speedups.install()
+    return feedparser
+
+
 def sanitize(value: str, content_type: str = "text/html") -> str:
     """Links and basic formatting kept; scripts, styles, images (tracking pixels) dropped."""
     if "html" not in content_type:
@@ -82,8 +94,7 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None) -> ParsedFeed
     if _ENTITY_DECL.search(body[:65536]):
         raise ParseError("the document declares XML entities (a possible XML bomb or "
                          "external-entity attack): refused")
-    import feedparser  # here: a poller that parses in worker.parsers' processes never needs it
-
+    feedparser = load_feedparser()
     try:
         parsed = feedparser.parse(body, response_headers=headers or {}, sanitize_html=False,
                                   resolve_relative_uris=False)

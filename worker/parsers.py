@@ -329,6 +329,9 @@ def serve() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     import feedparser.api
 
+    from worker.parse import load_feedparser
+
+    load_feedparser()  # imported now, before the parent is told this child is ready
     if importlib.util.find_spec("drv_libxml2") is None:
         # feedparser prefers this SAX driver and, when it is not installed, searches sys.path
         # for it again on every parse; in this process of ours, it stops asking
