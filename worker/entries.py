@@ -7,15 +7,19 @@ cost more than fetching and parsing the feeds they came from.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from store.models import Feed, FeedEntry, MemberUpdate, WorkStream
+from store.models import FeedEntry, MemberUpdate, WorkStream
 from worker.parse import ParsedEntry, ParsedFeed
 
+if TYPE_CHECKING:
+    from worker.ingest import PolledFeed
 
-def store_entries(*, session: Session, polled: list[tuple[Feed, ParsedFeed, bool]],
+
+def store_entries(*, session: Session, polled: list[tuple[PolledFeed, ParsedFeed, bool]],
                   now: dt.datetime, backlog_days: int,
                   keywords: dict[str, list[str]] | None = None) -> tuple[int, int]:
     """Upsert the entries of each (feed, parsed feed, first poll?) by identity: a changed entry
@@ -53,7 +57,6 @@ def store_entries(*, session: Session, polled: list[tuple[Feed, ParsedFeed, bool
                             "text": p.title or p.link, "link": p.link, "source": "feed",
                             "source_id": f"{feed_id}:{identity}", "posted_at": published,
                             "edited_at": None, "deleted_at": None})
-    session.flush()  # the feeds' own changes first
     connection = session.connection()
     table = FeedEntry.__table__
     if changed:
