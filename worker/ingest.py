@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,7 +24,7 @@ from sqlmodel import Session, col, select
 from store.engine import unit_of_work
 from store.models import Feed, Organisation
 from worker.entries import load_keywords, store_entries
-from worker.fetch import Fetched, FetchError, Limits, fetch, make_client
+from worker.fetch import Fetched, FetchError, Limits, fetch, make_transport
 from worker.local import absolute_file_url, is_local
 from worker.parse import ParsedFeed, ParseError, parse_feed
 from worker.parsers import ParserPool
@@ -151,37 +150,104 @@ def poll_feeds(*, engine: Engine, config, now: dt.datetime, everything: bool = F
 
 
 def _fetched(feeds: list[Claimed], limits: Limits, concurrency: int, parse):
-    """Yield lists of (feed, outcome) as they come in, up to `concurrency` at a time (stored
-    together, they cost less) but without waiting more than BATCH_WAIT for company. At most
-    twice `concurrency` feeds are fetched but not yet stored, so memory stays bounded."""
-    came_in: queue.SimpleQueue = queue.SimpleQueue()
-    with make_client() as client, ThreadPoolExecutor(max_workers=concurrency) as threads:
-        waiting, out = iter(feeds), 0
+    """Yield lists of (feed, outcome) as they come in, fetched by up to `concurrency` threads,
+    each taking the next feed when it is done with one. A list is yielded once `concurrency`
+    outcomes are in, or BATCH_WAIT after the first if fewer come (stored together, they cost
+    less; the poll does not wait for company). At most twice `concurrency` feeds are fetched
+    but not yet stored, so memory stays bounded."""
+    if not feeds:
+        return
+    with make_transport() as transport:
+        fetchers = _Fetchers(feeds, concurrency, (transport, limits, parse))
+        try:
+            while batch := fetchers.next_batch():
+                yield batch
+        finally:
+            fetchers.stop()
+
+
+class _Fetchers:
+    """The threads fetching a poll's feeds, and the work they share: the feeds left, the
+    outcomes not yet taken. They wake the poll for the first outcome of a batch and for a
+    full one, not for each feed.
+
+    Threads are added, up to `concurrency`, while fetches wait: a thread whose fetch spent more
+    than GROW_AFTER not running (waiting for the network or a parser process) starts another.
+    Threads that would find nothing to wait for only take turns at the GIL: on a near server
+    that answers 304s at once, 16 threads did the same work as one, a third slower."""
+
+    START = 2
+    GROW_AFTER = 0.01  # seconds of a fetch not spent running in its thread
+
+    def __init__(self, feeds: list[Claimed], concurrency: int, work_args: tuple):
+        self.waiting = iter(feeds)
+        self.left = len(feeds)  # outcomes not yet taken by the poll
+        self.most = min(concurrency, len(feeds))
+        self.batch = concurrency
+        self.done: list[tuple[Claimed, Fetched | Exception]] = []
+        self.changed = threading.Condition()
+        self.stopped = False
+        self.threads: list[threading.Thread] = []
+        self.work_args = work_args
+        with self.changed:
+            for _ in range(min(self.START, self.most)):
+                self._start_thread()
+
+    def _start_thread(self) -> None:
+        """One more thread (the caller holds the lock)."""
+        thread = threading.Thread(target=self.work, name=f"feed-fetcher-{len(self.threads)}",
+                                  args=self.work_args, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def work(self, transport, limits: Limits, parse) -> None:
         while True:
-            for feed in waiting:
-                future = threads.submit(_fetch_one, client, feed, limits, parse)
-                future.add_done_callback(lambda f, feed=feed: came_in.put((feed, f)))
-                out += 1
-                if out >= 2 * concurrency:
-                    break
-            if not out:
+            with self.changed:
+                while len(self.done) >= 2 * self.batch and not self.stopped:
+                    self.changed.wait()
+                feed = None if self.stopped else next(self.waiting, None)
+            if feed is None:
                 return
-            batch = [came_in.get()]
-            deadline = time.monotonic() + BATCH_WAIT
-            while len(batch) < min(concurrency, out):
-                try:
-                    batch.append(came_in.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
-            out -= len(batch)
-            yield [(feed, future.result()) for feed, future in batch]
+            started, running = time.monotonic(), time.thread_time()
+            try:
+                outcome = _fetch_one(transport, feed, limits, parse)
+            except BaseException as e:  # noqa: BLE001 (it is that feed's error; the poll goes on)
+                outcome = FetchError(f"failed: {type(e).__name__}: {e}")
+            waited = (time.monotonic() - started) - (time.thread_time() - running)
+            with self.changed:
+                self.done.append((feed, outcome))
+                if len(self.done) in (1, min(self.batch, self.left)):  # the first, or a batch
+                    self.changed.notify_all()
+                if waited > self.GROW_AFTER and len(self.threads) < self.most \
+                        and not self.stopped:
+                    self._start_thread()
+
+    def next_batch(self) -> list[tuple[Claimed, Fetched | Exception]]:
+        with self.changed:
+            if not self.left:
+                return []
+            self.changed.wait_for(lambda: self.done)
+            self.changed.wait_for(lambda: len(self.done) >= min(self.batch, self.left),
+                                  timeout=BATCH_WAIT)
+            batch, self.done = self.done, []
+            self.left -= len(batch)
+            self.changed.notify_all()  # room for threads held back by the bound
+            return batch
+
+    def stop(self) -> None:
+        """No feed is taken any more; returns once every thread is done with its own."""
+        with self.changed:
+            self.stopped = True
+            self.changed.notify_all()
+        for thread in self.threads:  # no thread is added once stopped
+            thread.join()
 
 
-def _fetch_one(client, feed: Claimed, limits: Limits, parse) -> Fetched | Exception:
+def _fetch_one(transport, feed: Claimed, limits: Limits, parse) -> Fetched | Exception:
     """Fetch and parse one feed; whatever goes wrong is returned, as that feed's error."""
     try:
         fetched = fetch(feed.url, limits=limits, etag=feed.etag,
-                        last_modified=feed.last_modified, client=client)
+                        last_modified=feed.last_modified, transport=transport)
         if fetched.status != 304:
             fetched.parsed = parse(fetched.body, fetched.headers)
             fetched.body = b""  # parsed: the bytes are not kept
