@@ -171,12 +171,14 @@ class _Fetchers:
     outcomes not yet taken. They wake the poll for the first outcome of a batch and for a
     full one, not for each feed.
 
-    Threads are added, up to `concurrency`, while fetches wait: a thread whose fetch spent more
-    than GROW_AFTER not running (waiting for the network or a parser process) starts another.
-    Threads that would find nothing to wait for only take turns at the GIL: on a near server
-    that answers 304s at once, 16 threads did the same work as one, a third slower."""
+    A poll that will download feeds in full (some have no validators for a conditional GET)
+    starts all `concurrency` threads: parsing keeps the parser processes busy for a while per
+    feed, and a new feed is usually far away. A poll whose feeds all have validators starts one
+    thread and adds threads, up to `concurrency`, while fetches wait: a thread whose fetch
+    spent more than GROW_AFTER not running (waiting for the network or a parser process) starts
+    another. Threads that would find nothing to wait for only take turns at the GIL: on a near
+    server answering 304s at once, 16 threads did the work of one, a third slower."""
 
-    START = 2
     GROW_AFTER = 0.01  # seconds of a fetch not spent running in its thread
 
     def __init__(self, feeds: list[Claimed], concurrency: int, work_args: tuple):
@@ -189,8 +191,9 @@ class _Fetchers:
         self.stopped = False
         self.threads: list[threading.Thread] = []
         self.work_args = work_args
+        downloads = any(not (feed.etag or feed.last_modified) for feed in feeds)
         with self.changed:
-            for _ in range(min(self.START, self.most)):
+            for _ in range(self.most if downloads else 1):
                 self._start_thread()
 
     def _start_thread(self) -> None:
