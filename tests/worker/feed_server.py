@@ -71,6 +71,15 @@ class Handler(BaseHTTPRequestHandler):
             self._feed((CORPUS / path.removeprefix("/corpus/")).read_bytes())
         elif path.startswith("/gen/"):
             self._feed(generated_feed(int(path.removeprefix("/gen/"))))
+        elif path.startswith("/slow/"):  # a far server: every answer, 304s too, takes 0.2 s
+            with self.server.lock:
+                self.server.in_flight += 1
+                self.server.most_in_flight = max(self.server.most_in_flight,
+                                                  self.server.in_flight)
+            time.sleep(0.2)
+            with self.server.lock:
+                self.server.in_flight -= 1
+            self._feed(generated_feed(int(path.removeprefix("/slow/"))))
         elif path == "/bomb":
             self._feed(BILLION_LAUGHS)
         elif path == "/xxe":
@@ -135,6 +144,8 @@ class FeedServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.httpd.hits = {}
+        self.httpd.lock = threading.Lock()
+        self.httpd.in_flight = self.httpd.most_in_flight = 0  # requests to /slow/ at once
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

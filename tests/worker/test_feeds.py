@@ -173,6 +173,21 @@ def test_small_polls_parse_in_the_poller_and_big_ones_in_parser_processes(engine
     assert children_cpu() > before  # parser processes ran, and were waited for
 
 
+def test_a_far_server_gets_concurrent_requests_on_first_polls_and_on_repolls(engine, server):
+    """A repoll (every feed has validators) starts with one fetch thread and adds threads while
+    fetches wait: a far server still gets several requests at once, 304s included."""
+    urls = [f"{server.url}/slow/{n}" for n in range(12)]
+    follow(engine, urls)
+    server.httpd.most_in_flight = 0
+    assert poll_feeds(engine=engine, config=config(), now=NOW).added == 5 * len(urls)
+    assert server.httpd.most_in_flight > 4  # all threads started at once
+    server.httpd.most_in_flight = 0
+    report = poll_feeds(engine=engine, config=config(), now=NOW, everything=True)
+    assert report.unchanged == len(urls) and report.failed == 0
+    assert 1 < server.httpd.most_in_flight <= len(urls)
+    assert all(feed.etag for feed in feeds(engine).values())
+
+
 def test_unchanged_feeds_are_recorded_together_and_a_failing_one_is_fine_again(engine, server,
                                                                                 caplog):
     urls = [f"{server.url}/gen/{n}" for n in range(40, 45)]
