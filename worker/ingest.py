@@ -320,6 +320,9 @@ def _store_polled(*, session: Session, batch: list[tuple[Claimed, Fetched]], now
                   backlog_days: int, keywords: dict[str, list[str]]) -> dict[str, int]:
     """Record feeds fetched fine and store the entries of those that changed, in statements
     over the whole batch (ORM objects for hundreds of feeds cost more than their SQL)."""
+    duplicates = _retire_moved_onto_followed(session=session, batch=batch, now=now)
+    if duplicates:
+        batch = [(feed, outcome) for feed, outcome in batch if feed.id not in duplicates]
     unchanged = [(feed, outcome) for feed, outcome in batch if outcome.status == 304]
     _record_unchanged(session=session, unchanged=unchanged, now=now)
     outcomes = {feed.id: (feed, outcome) for feed, outcome in batch if outcome.status != 304}
@@ -352,28 +355,62 @@ def _store_polled(*, session: Session, batch: list[tuple[Claimed, Fetched]], now
     return {"unchanged": len(unchanged), "added": added, "updated": updated}
 
 
+def _retire_moved_onto_followed(*, session: Session, batch: list[tuple[Claimed, Fetched]],
+                                now: dt.datetime) -> set[int]:
+    """Feeds that moved permanently to an address another feed row already has are retired as
+    duplicates (that feed goes on), instead of failing to store at every poll."""
+    moved = {outcome.moved_to for _feed, outcome in batch if outcome.moved_to}
+    if not moved:
+        return set()
+    table = Feed.__table__
+    owner = dict(session.connection().execute(
+        select(table.c.url, table.c.id).where(table.c.url.in_(list(moved)))).all())
+    duplicates = {feed.id: outcome.moved_to for feed, outcome in batch
+                  if outcome.moved_to in owner and owner[outcome.moved_to] != feed.id}
+    for feed_id, url in duplicates.items():
+        session.connection().execute(
+            update(table).where(table.c.id == feed_id).values(
+                status="retired", retired_at=now, last_polled_at=now,
+                last_error=f"moved permanently to {url}, which is already followed "
+                           f"(feed {owner[url]}): retired as a duplicate"[:1000]))
+        log.warning("feed %s moved permanently to %s, already followed: retired", feed_id, url)
+    return set(duplicates)
+
+
 def _record_unchanged(*, session: Session, unchanged: list[tuple[Claimed, Fetched]],
                       now: dt.datetime) -> None:
-    """Unchanged feeds (304) in one statement a shape: fine again, next poll after their
-    interval, the validators the server sent (else the ones we had), a permanent move."""
+    """Unchanged feeds (304): fine again, next poll after their interval, the validators the
+    server sent (else the ones we had), a permanent move. The usual case, same validators and
+    no move, is one statement for each polling interval; the others one statement a shape."""
     if not unchanged:
         return
     table = Feed.__table__
+    same: dict[int, list[int]] = {}  # interval -> feed ids whose validators did not change
     rows: dict[bool, list[dict]] = {False: [], True: []}  # by moved or not
     for feed, outcome in unchanged:
-        row = {"feed_id": feed.id, "etag": outcome.headers.get("etag", feed.etag),
-               "last_modified": outcome.headers.get("last-modified", feed.last_modified),
+        etag = outcome.headers.get("etag", feed.etag)
+        last_modified = outcome.headers.get("last-modified", feed.last_modified)
+        if not outcome.moved_to and (etag, last_modified) == (feed.etag, feed.last_modified):
+            same.setdefault(feed.interval_minutes, []).append(feed.id)
+            continue
+        row = {"feed_id": feed.id, "etag": etag, "last_modified": last_modified,
                "next_poll_at": now + dt.timedelta(minutes=feed.interval_minutes)}
         if outcome.moved_to:
             row["url"] = outcome.moved_to
         rows[bool(outcome.moved_to)].append(row)
-    statement = update(table).where(table.c.id == bindparam("feed_id")).values(
-        status=case((or_(*(table.c.status == s for s in ("new", "failing", "warning"))), "ok"),
-                    else_=table.c.status),  # (no IN: its list cannot take part in executemany)
-        last_polled_at=now, last_success_at=now, error_count=0, last_error="")
+    fine = {"status": case((or_(*(table.c.status == s for s in ("new", "failing", "warning"))),
+                               "ok"), else_=table.c.status),  # (no IN: not in executemany)
+            "last_polled_at": now, "last_success_at": now, "error_count": 0, "last_error": ""}
+    connection = session.connection()
+    for interval, ids in same.items():
+        for at in range(0, len(ids), UNCHANGED_BATCH):
+            connection.execute(update(table).where(table.c.id.in_(ids[at:at + UNCHANGED_BATCH]))
+                               .values(next_poll_at=now + dt.timedelta(minutes=interval),
+                                       **fine))
+    statement = update(table).where(table.c.id == bindparam("feed_id")).values(**fine)
     for params in rows.values():
         if params:  # the other columns set are the parameters' keys
-            session.connection().execute(statement, params)
+            connection.execute(statement, params)
 
 
 def _record_failure(engine, config, feed_id: int, error, now: dt.datetime) -> None:

@@ -212,11 +212,41 @@ def test_unchanged_feeds_are_recorded_together_and_a_failing_one_is_fine_again(e
         assert by_url[url].next_poll_at == later + dt.timedelta(minutes=60)
 
 
-def test_a_feed_that_cannot_be_stored_is_recorded_and_the_others_are_stored(engine, server):
-    """/moved now redirects for good to /gen/7, which is followed already: its new address
-    cannot be stored (addresses are unique), and only it fails."""
+def test_a_feed_moved_onto_a_followed_address_is_retired_as_a_duplicate(engine, server):
+    """/moved now redirects for good to /gen/7, which is followed already: the duplicate is
+    retired (addresses are unique), not failed at every poll, and /gen/7 goes on."""
     urls = [f"{server.url}/moved", f"{server.url}/gen/7", f"{server.url}/gen/8"]
     follow(engine, urls)
+    report = poll_feeds(engine=engine, config=config(), now=NOW)
+    assert report.failed == 0 and report.added == 10
+    by_url = feeds(engine)
+    assert by_url[urls[0]].status == "retired" and by_url[urls[0]].retired_at == NOW
+    assert f"moved permanently to {urls[1]}, which is already followed" in \
+        by_url[urls[0]].last_error
+    assert by_url[urls[1]].status == by_url[urls[2]].status == "ok"
+    later = NOW + dt.timedelta(hours=2)
+    again = poll_feeds(engine=engine, config=config(), now=later)
+    assert (again.polled, again.unchanged, again.failed) == (2, 2, 0)
+
+
+def test_a_feed_that_cannot_be_stored_is_recorded_and_the_others_are_stored(engine, server):
+    """The store refuses /gen/9's entries (a trigger stands for any database error): its
+    batch is stored again feed by feed, and only it fails."""
+    urls = [f"{server.url}/gen/{n}" for n in (9, 10, 11)]
+    follow(engine, urls)
+    refuse = "https://example.org/9/"
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse_entry() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql")
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON feedentry FOR EACH ROW "
+                f"WHEN (strpos(NEW.link, '{refuse}') = 1) EXECUTE FUNCTION refuse_entry()")
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON feedentry "
+                f"WHEN instr(NEW.link, '{refuse}') = 1 BEGIN SELECT RAISE(ABORT, 'refused'); END")
     report = poll_feeds(engine=engine, config=config(), now=NOW)
     assert report.failed == 1 and report.added == 10
     by_url = feeds(engine)
