@@ -80,6 +80,12 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.lock:
                 self.server.in_flight -= 1
             self._feed(generated_feed(int(path.removeprefix("/slow/"))))
+        elif path == "/new-etag":  # unchanged, but each 304 names a new ETag
+            if self.headers.get("If-None-Match"):
+                self._send(304, headers={"ETag": f'"v{self.server.hits[path]}"'})
+            else:
+                self._send(200, generated_feed(50), {"Content-Type": "application/xml",
+                                                     "ETag": '"v1"'})
         elif path == "/bomb":
             self._feed(BILLION_LAUGHS)
         elif path == "/xxe":

@@ -212,6 +212,19 @@ def test_unchanged_feeds_are_recorded_together_and_a_failing_one_is_fine_again(e
         assert by_url[url].next_poll_at == later + dt.timedelta(minutes=60)
 
 
+def test_a_304_that_names_new_validators_is_recorded_with_them(engine, server):
+    urls = [f"{server.url}/new-etag", f"{server.url}/gen/46"]
+    follow(engine, urls)
+    poll_feeds(engine=engine, config=config(), now=NOW)
+    assert feeds(engine)[urls[0]].etag == '"v1"'
+    later = NOW + dt.timedelta(hours=2)
+    assert poll_feeds(engine=engine, config=config(), now=later).unchanged == 2
+    by_url = feeds(engine)
+    assert by_url[urls[0]].etag == '"v2"' and by_url[urls[1]].etag.startswith('"')
+    assert all(f.next_poll_at == later + dt.timedelta(minutes=60) and f.status == "ok"
+               for f in by_url.values())
+
+
 def test_a_feed_moved_onto_a_followed_address_is_retired_as_a_duplicate(engine, server):
     """/moved now redirects for good to /gen/7, which is followed already: the duplicate is
     retired (addresses are unique), not failed at every poll, and /gen/7 goes on."""
