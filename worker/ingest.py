@@ -59,12 +59,16 @@ def limits_from(config) -> Limits:
 
 
 def sync_sources(*, session: Session, config, now: dt.datetime) -> None:
-    """The config's `[[feeds.sources]]` as Feed rows (origin "config")."""
+    """The config's `[[feeds.sources]]` as Feed rows (origin "config"), in one query."""
+    if not config.feeds.sources:
+        return
     orgs = {o.acronym.lower(): o.id for o in session.exec(select(Organisation))}
-    for source in config.feeds.sources:
-        url = absolute_file_url(source.url, config.base_dir) if is_local(source.url) \
-            else source.url
-        feed = session.exec(select(Feed).where(Feed.url == url)).first()
+    sources = {(absolute_file_url(source.url, config.base_dir) if is_local(source.url)
+                else source.url): source for source in config.feeds.sources}
+    known = {feed.url: feed for feed in session.exec(
+        select(Feed).where(col(Feed.url).in_(list(sources))))}
+    for url, source in sources.items():
+        feed = known.get(url)
         if feed is None:
             feed = Feed(url=url, origin="config", created_at=now,
                         interval_minutes=config.feeds.interval_minutes)
