@@ -157,8 +157,9 @@ def _fetched(feeds: list[Claimed], limits: Limits, concurrency: int, parse):
     """Yield lists of (feed, outcome) as they come in, fetched by up to `concurrency` threads,
     each taking the next feed when it is done with one. A list is yielded once `concurrency`
     outcomes are in, or BATCH_WAIT after the first if fewer come (stored together, they cost
-    less; the poll does not wait for company). At most twice `concurrency` feeds are fetched
-    but not yet stored, so memory stays bounded."""
+    less; the poll does not wait for company). A thread takes no new feed while twice
+    `concurrency` outcomes wait to be stored, so fewer than three times `concurrency` fetched
+    feeds are ever held: memory stays bounded."""
     if not feeds:
         return
     with make_transport() as transport:

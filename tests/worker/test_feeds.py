@@ -184,7 +184,7 @@ def test_a_far_server_gets_concurrent_requests_on_first_polls_and_on_repolls(eng
     server.httpd.most_in_flight = 0
     report = poll_feeds(engine=engine, config=config(), now=NOW, everything=True)
     assert report.unchanged == len(urls) and report.failed == 0
-    assert 1 < server.httpd.most_in_flight <= len(urls)
+    assert server.httpd.most_in_flight > 1  # one thread to start, more as 304s waited
     assert all(feed.etag for feed in feeds(engine).values())
 
 
