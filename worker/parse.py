@@ -75,7 +75,9 @@ def sanitize(value: str, content_type: str = "text/html") -> str:
 
 def _when(entry) -> dt.datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # the keys as stored: feedparser's deprecated `updated_parsed` -> `published_parsed`
+        # fallback would only give the published date again, with a DeprecationWarning
+        value = dict.get(entry, key)
         if value:
             try:
                 return dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC)
