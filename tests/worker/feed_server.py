@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -146,13 +147,19 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class FeedServer:
-    def __init__(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    """Serves `handler` (by default the feed routes above) on a free port, over TLS with
+    `tls` (a server-side SSL context) if given."""
+
+    def __init__(self, handler=Handler, tls: ssl.SSLContext | None = None):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
         self.httpd.daemon_threads = True
         self.httpd.hits = {}
         self.httpd.lock = threading.Lock()
         self.httpd.in_flight = self.httpd.most_in_flight = 0  # requests to /slow/ at once
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self):

@@ -5,12 +5,11 @@ connection is made, so no https connection is kept: each fetch makes, and verifi
 """
 
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.worker.feed_server import generated_feed
+from tests.worker.feed_server import FeedServer, generated_feed
 from worker import fetch as fetching
 from worker.fetch import FetchError, Limits, fetch, make_transport
 
@@ -19,6 +18,7 @@ trustme = pytest.importorskip("trustme", reason="trustme makes the test CA (pip 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive unless the client says close
+
     def setup(self):
         super().setup()
         with self.server.lock:
@@ -37,26 +37,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class TLSServer:
-    def __init__(self, ca, hostname: str):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.lock = threading.Lock()
-        self.httpd.connections = 0
-        self.httpd.connection_headers = []
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert(hostname).configure_cert(context)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def tls_server(ca, hostname: str) -> FeedServer:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(hostname).configure_cert(context)
+    server = FeedServer(Handler, tls=context)
+    server.httpd.connections, server.httpd.connection_headers = 0, []
+    return server
 
 
 @pytest.fixture
@@ -72,7 +58,7 @@ LIMITS = Limits(allow_private=True, timeout=10)
 
 
 def test_each_https_fetch_makes_and_verifies_its_own_connection(ca):
-    with TLSServer(ca, "localhost") as server, make_transport() as transport:
+    with tls_server(ca, "localhost") as server, make_transport() as transport:
         for _ in range(3):
             fetched = fetch(f"https://localhost:{server.port}/feed", limits=LIMITS,
                             transport=transport)
@@ -82,6 +68,6 @@ def test_each_https_fetch_makes_and_verifies_its_own_connection(ca):
 
 
 def test_a_certificate_for_another_hostname_is_refused(ca):
-    with TLSServer(ca, "feeds.example.org") as server, \
+    with tls_server(ca, "feeds.example.org") as server, \
             pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
         fetch(f"https://localhost:{server.port}/feed", limits=LIMITS)
