@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from coalition.clikit import out, runtime_from
+from coalition.clikit import out, runtime_from, write_output
 
-calendar_app = typer.Typer(no_args_is_help=True, help="Publish meetings and deadlines as "
-                           "iCalendar.")
+calendar_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                           help="Publish meetings and deadlines as iCalendar.")
 
 
 @calendar_app.command("export")
@@ -25,12 +25,12 @@ def export(
     from digests.calendar import build_calendar
     from store.engine import unit_of_work
 
-    rt = runtime_from(ctx)
+    rt = runtime_from(ctx, create=False)
     with unit_of_work(rt.engine) as session:
         data = build_calendar(session=session, now=rt.now(), name=rt.config.coalition.name,
                               work_stream=ws).to_ical()
     if out_file:
-        out_file.write_bytes(data)
-        out.print(f"wrote {out_file}")
+        write_output(out_file, data)
+        out.print(f"wrote {out_file}", markup=False)
     else:
         sys.stdout.buffer.write(data)

@@ -1,31 +1,35 @@
-"""The `coalition` command line."""
+"""The `coalition` command line, and its one exit point (`main`).
+
+Parsing, `--help` and `--version` import typer and this package's light modules only; each
+command imports what it uses when it runs.
+"""
 
 from __future__ import annotations
 
 import gc
-import json
+import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from coalition import __version__
 from coalition.calendar_cli import calendar_app
-from coalition.clikit import UsageError, out, runtime_from
-from coalition.config import ConfigError
+from coalition.clikit import err, out, runtime_from
 from coalition.digest_cli import digest_app
+from coalition.errors import CoalitionError, UsageError
 from coalition.feeds_cli import feeds_app
 from coalition.minutes_cli import minutes_app
-from coalition.output import to_jsonable
-from coalition.service import ServiceError
 from coalition.slack_cli import slack_app
-from store.datafile import DataFileError
-from store.engine import StoreError, unit_of_work
-from worker.lease import WorkerLockError
+
+HELP = "Coalition Desk: the coalition's calendar, people and news."
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Coalition Desk: the coalition's calendar, people and news.")
-db_app = typer.Typer(no_args_is_help=True, help="Manage the store's schema.")
+                  rich_markup_mode=None, help=HELP)
+db_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                     help="Manage the store's schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(digest_app, name="digest")
@@ -34,6 +38,11 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(slack_app, name="slack")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"coalition {__version__}\n")
+        raise typer.Exit(0)
+
 
 @app.callback()
 def main_options(
@@ -41,6 +50,9 @@ def main_options(
     config: Annotated[Path | None, typer.Option(
         "--config", help="Config file (default: $COALITION_CONFIG, else built-in defaults).",
         envvar=None)] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True,
+        callback=_show_version)] = False,
 ) -> None:
     """Coalition Desk: the coalition's calendar, people and news."""
     ctx.obj = {"config_path": config}
@@ -53,6 +65,9 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     rt = runtime_from(ctx, upgrade=False)
     before = current_revision(rt.engine)
+    if before == head_revision():
+        out.print(f"store schema: up to date ({before})")
+        return
     upgrade(rt.engine)
     out.print(f"store schema: {before or 'empty'} -> {head_revision()}")
 
@@ -65,13 +80,14 @@ def sync(
 ) -> None:
     """Import the coalition data file (organisations, people, work streams, meetings,
     deadlines). Running it twice changes nothing; removed items are retired, not deleted."""
+    from store.engine import unit_of_work
     from store.sync import sync_file
 
     rt = runtime_from(ctx)
     path = file or rt.config.path(rt.config.coalition.data)
     with unit_of_work(rt.engine) as session:
         report = sync_file(session=session, path=path, now=rt.now())
-    out.print(f"synced {path}: {report.summary()}")
+    out.print(f"synced {path}: {report.summary()}", markup=False)
 
 
 @app.command()
@@ -85,12 +101,17 @@ def ask(
         "--as", help="Ask as this person (their timezone and organisation).")] = None,
 ) -> None:
     """Ask what the bot answers in Slack: agenda, deadlines, who leads, who is who."""
+    import json
+
     from bot import text as render_text
     from bot.dispatch import Asker, answer
     from bot.router import parse
+    from coalition.errors import NotFound
+    from coalition.output import to_jsonable
+    from store.engine import unit_of_work
     from store.models import Person
 
-    rt = runtime_from(ctx, now=now)
+    rt = runtime_from(ctx, now=now, create=False)
     request = parse(text)
     with unit_of_work(rt.engine) as session:
         asker = Asker(timezone=rt.config.coalition.timezone)
@@ -99,7 +120,7 @@ def ask(
             person = session.exec(select(Person).where(
                 func.lower(Person.email) == as_email.lower())).first()
             if person is None:
-                raise UsageError(f"--as {as_email}: no such person in the store")
+                raise NotFound(f"--as {as_email}: no such person in the store")
             asker = Asker(person=person, timezone=person.timezone)
         result = answer(request, session=session, now=rt.now(), asker=asker)
         rendered = render_text.render(result)
@@ -137,6 +158,7 @@ def _read_sample_feeds(rt, folder: Path) -> None:
     """Follow the example's offline sample feeds (local files) and poll them."""
     from sqlmodel import col, select
 
+    from store.engine import unit_of_work
     from store.models import Feed
     from worker.following import follow
     from worker.ingest import poll_feeds
@@ -160,7 +182,7 @@ def _read_sample_feeds(rt, folder: Path) -> None:
 HostOption = Annotated[str | None, typer.Option(
     "--host", help="Address to listen on (default: [server] host).")]
 PortOption = Annotated[int | None, typer.Option(
-    "--port", help="Port to listen on (default: [server] port).")]
+    "--port", min=0, max=65535, help="Port to listen on, 0-65535 (default: [server] port).")]
 
 
 def _address(rt, host: str | None, port: int | None) -> tuple[str, int]:
@@ -174,15 +196,12 @@ def serve(
     port: PortOption = None,
 ) -> None:
     """Serve the HTTP endpoint (health, and the parts' routes) with uvicorn."""
-    import uvicorn
-
-    from coalition.web import create_app
+    from coalition.service import serve_http
 
     rt = runtime_from(ctx)
     rt.engine  # noqa: B018  (fail fast: reach and upgrade the store before listening)
     host, port = _address(rt, host, port)
-    uvicorn.run(create_app(rt), host=host, port=port, log_level=rt.config.log.level,
-                proxy_headers=True)
+    serve_http(rt, host=host, port=port)
 
 
 @app.command()
@@ -208,34 +227,86 @@ def run(
     run_all(rt, host=host, port=port)
 
 
-def _fail(error: Exception, code: int) -> None:
-    sys.stderr.write(f"error: {error}\n")
-    sys.exit(code)
+# The one exit point ---------------------------------------------------------------------
+
+
+def _say(message: str, hint: str = "") -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False) \
+        if err.is_terminal else sys.stderr.write(f"error: {message}\n")
+    if hint:
+        err.print(f"hint: {hint}", markup=False, highlight=False) \
+            if err.is_terminal else sys.stderr.write(f"hint: {hint}\n")
+
+
+def _framework_error(e: Exception) -> int | None:
+    """The CLI framework's own usage errors, whatever click or typer version raised them
+    (typer ≥ 0.22 ships its own copy of click, whose classes are not click's): each has an
+    `exit_code` and a `format_message()`."""
+    code = getattr(e, "exit_code", None)
+    if not isinstance(code, int) or not callable(getattr(e, "format_message", None)):
+        return None
+    ctx = getattr(e, "ctx", None)
+    where = ctx.command_path if ctx is not None else "coalition"
+    message = e.format_message().strip()
+    if type(e).__name__ == "NoArgsIsHelpError" or (ctx is not None and message ==
+                                                   ctx.get_help().strip()):
+        if message:
+            sys.stdout.write(message + "\n")
+        _say(f"{where}: which command? (the list is above)")
+        return 2
+    hint = f"see `{where} --help`" if code == 2 else ""
+    _say(f"{where}: {message}", hint)
+    return code
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run one command line; the exit code: 0 success, 1 an operation failed, 2 bad usage,
+    configuration or input. Every error is one `error:` line (and a hint), never a traceback."""
+    try:
+        code = app(args=argv, prog_name="coalition", standalone_mode=False)
+    except CoalitionError as e:
+        _say(str(e), e.hint)
+        return e.exit_code
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except BrokenPipeError:  # the reader went away (`coalition feeds list | head`)
+        _silence_stdout()
+        return 1
+    except Exception as e:
+        framework = _framework_error(e)
+        if framework is not None:
+            return framework
+        _say(f"unexpected {type(e).__name__}: {e}",
+             "this is a bug in Coalition Desk; with COALITION_LOG_LEVEL=debug the log shows "
+             "where it happened")
+        logging.getLogger("coalition").debug("unexpected error", exc_info=e)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def main() -> None:
-    """Entry point: clear messages and exit codes instead of tracebacks."""
+    """Entry point of the `coalition` console script."""
     # What importing the program made lives as long as the process: no garbage collection
     # need look at it again, the one at exit included (a quarter of a second per command).
     gc.freeze()
+    code = run_cli(sys.argv[1:])
     try:
-        app(standalone_mode=False)
-    except (ConfigError, DataFileError, UsageError) as e:
-        _fail(e, 2)
-    except (StoreError, WorkerLockError, ServiceError) as e:
-        _fail(e, 1)
-    except (typer.Exit, SystemExit) as e:
-        sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)))
-    except typer.Abort:
-        _fail(Exception("aborted"), 1)
-    except Exception as e:  # click's usage errors, and the unforeseen
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(2 if isinstance(e, click.UsageError) else 1)
-        raise
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        code = code or 1
+    sys.exit(code)
 
 
 if __name__ == "__main__":
     main()
+
+
+__all__ = ["UsageError", "app", "main", "run_cli"]

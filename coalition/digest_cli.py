@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
-from coalition.clikit import UsageError, out, runtime_from
+from coalition.clikit import UsageError, out, runtime_from, write_output
+from coalition.errors import NotFound
 
-digest_app = typer.Typer(no_args_is_help=True, help="The weekly email digest.")
+digest_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="The weekly email digest.")
 
 NowOption = Annotated[str | None, typer.Option(
     "--now", help="Act as if now were this ISO date or date-time.")]
@@ -28,7 +30,7 @@ def _period(rt, key: str | None):
     try:
         return parse_period_key(key, tz)
     except ValueError as e:
-        raise UsageError(f"--period: {e}") from e
+        raise UsageError(f"--period: {e}") from None
 
 
 @digest_app.command()
@@ -50,13 +52,13 @@ def preview(
     from digests.period import period_at
     from store.models import Person
 
-    rt = runtime_from(ctx, now=now)
+    rt = runtime_from(ctx, now=now, create=False)
     at = rt.now()
     period = period_at(at, rt.config.coalition.timezone)
     with Session(rt.engine) as session:
         person = session.exec(select(Person).where(func.lower(Person.email) == to.lower())).first()
         if person is None:
-            raise UsageError(f"--to {to}: no such person in the store")
+            raise NotFound(f"--to {to}: no such person in the store")
         shared = Shared.load(session, now=at, since=at - dt.timedelta(days=7),
                              coalition=rt.config.coalition.name,
                              deadline_weeks=rt.config.digest.deadline_weeks)
@@ -67,8 +69,8 @@ def preview(
         return
     html = body(message, "html")
     if out_file:
-        out_file.write_text(html, encoding="utf-8")
-        out.print(f"Subject: {message['Subject']}\nwrote {out_file}")
+        write_output(out_file, html)
+        out.print(f"Subject: {message['Subject']}\nwrote {out_file}", markup=False)
     else:
         sys.stdout.write(f"Subject: {message['Subject']}\n\n"
                          + body(message, "plain"))
@@ -88,7 +90,7 @@ def send(
     from digests.delivery import send_period
     from digests.transport import make_transport
 
-    rt = runtime_from(ctx, now=now)
+    rt = runtime_from(ctx, now=now, create=False)
     target = _period(rt, period)
     transport = make_transport(rt.config)
     try:
@@ -116,7 +118,7 @@ def status(
 
     from store.models import Digest, DigestDelivery, Person
 
-    rt = runtime_from(ctx, now=now)
+    rt = runtime_from(ctx, now=now, create=False)
     target = _period(rt, period)
     with Session(rt.engine) as session:
         digest = session.exec(select(Digest).where(Digest.period == target.key)).first()

@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
-from coalition.clikit import UsageError, err, out, runtime_from
+from coalition.clikit import UsageError, err, out, runtime_from, write_output
+from coalition.errors import NotFound
 
-feeds_app = typer.Typer(no_args_is_help=True, help="News and publication feeds.")
+feeds_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="News and publication feeds.")
 
 
 @feeds_app.command()
@@ -25,19 +27,16 @@ def add(
 ) -> None:
     """Follow a feed; it is polled at the next poll."""
     from store.engine import unit_of_work
-    from worker.following import FollowError, follow
+    from worker.following import follow
     from worker.local import absolute_file_url, is_local
 
     rt = runtime_from(ctx)
     if is_local(url):
         url = absolute_file_url(url, Path.cwd())
-    try:
-        with unit_of_work(rt.engine) as session:
-            follow(session=session, url=url, origin="cli", now=rt.now(),
-                   interval_minutes=rt.config.feeds.interval_minutes, kind=kind,
-                   organisation=org, tags=tag or [], allow_files=True)
-    except FollowError as e:
-        raise UsageError(str(e)) from e
+    with unit_of_work(rt.engine) as session:
+        follow(session=session, url=url, origin="cli", now=rt.now(),
+               interval_minutes=rt.config.feeds.interval_minutes, kind=kind,
+               organisation=org, tags=tag or [], allow_files=True)
     out.print(f"following {url}", markup=False)
 
 
@@ -58,16 +57,13 @@ def import_opml(
     from store.engine import unit_of_work
     from store.models import Feed
     from worker.following import FollowError, follow
-    from worker.opml import OpmlError, read_opml
+    from worker.opml import read_opml
 
     try:
         data = file.read_bytes()
     except OSError as e:
-        raise UsageError(f"{file}: cannot read the file ({e.strerror})") from e
-    try:
-        entries = read_opml(data, source=str(file))
-    except OpmlError as e:
-        raise UsageError(str(e)) from e
+        raise UsageError(f"{file}: cannot read the file ({e.strerror})") from None
+    entries = read_opml(data, source=str(file))
     rt = runtime_from(ctx)
     added = 0
     try:
@@ -80,7 +76,7 @@ def import_opml(
                        tags=entry.tags, title=entry.title)
                 added += entry.url not in known
     except FollowError as e:
-        raise UsageError(f"{file}: {e}; nothing was imported") from e
+        raise FollowError(f"{file}: {e}; nothing was imported") from None
     out.print(f"{file}: {len(entries)} feeds, {added} newly followed", markup=False)
 
 
@@ -97,7 +93,7 @@ def export_opml(
     from worker.local import is_local
     from worker.opml import write_opml
 
-    rt = runtime_from(ctx)
+    rt = runtime_from(ctx, create=False)
     with Session(rt.engine) as session:
         every = followed(session)
     feeds = [f for f in every if not is_local(f.url)]  # a file here means nothing elsewhere
@@ -110,10 +106,7 @@ def export_opml(
         if left_out:
             err.print(f"{len(feeds)} feeds{left_out}", markup=False)
         return
-    try:
-        to.write_bytes(data)
-    except OSError as e:
-        raise UsageError(f"{to}: cannot write the file ({e.strerror})") from e
+    write_output(to, data)
     out.print(f"{len(feeds)} feeds written to {to}{left_out}", markup=False)
 
 
@@ -126,11 +119,12 @@ def remove(ctx: typer.Context,
     from store.engine import unit_of_work
     from store.models import Feed
 
-    rt = runtime_from(ctx)
+    rt = runtime_from(ctx, create=False)
     with unit_of_work(rt.engine) as session:
         feed = session.exec(select(Feed).where(Feed.url == url)).first()
         if feed is None:
-            raise UsageError(f"not following {url!r}")
+            raise NotFound(f"not following {url!r}", hint="`coalition feeds list` shows the "
+                           "feeds followed")
         feed.retired_at, feed.status = rt.now(), "retired"
         session.add(feed)
     out.print(f"stopped following {url}")
@@ -152,7 +146,9 @@ def poll(
         task = bar.add_task("polling feeds", total=None)
         report = poll_feeds(engine=rt.engine, config=rt.config, now=rt.now(),
                             everything=everything, progress=lambda: bar.advance(task))
-    out.print(report.summary())
+    out.print(report.summary(), markup=False)
+    if report.failed and report.failed == report.polled:
+        raise typer.Exit(1)  # not one feed could be read: a cron job must hear of it
 
 
 @feeds_app.command("list")
@@ -166,7 +162,7 @@ def list_(
 
     from store.models import Feed, FeedEntry
 
-    rt = runtime_from(ctx)
+    rt = runtime_from(ctx, create=False)
     with Session(rt.engine) as session:
         counts = dict(session.exec(select(FeedEntry.feed_id, func.count())
                                    .group_by(FeedEntry.feed_id)).all())

@@ -8,9 +8,12 @@ from typing import Annotated
 
 import typer
 
-from coalition.clikit import UsageError, out, runtime_from
+from coalition.clikit import UsageError, out, runtime_from, write_output
+from coalition.errors import NotFound
+from store.words import plural
 
-minutes_app = typer.Typer(no_args_is_help=True, help="Meeting notes and minutes drafts.")
+minutes_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                          help="Meeting notes and minutes drafts.")
 
 MeetingArg = Annotated[str, typer.Argument(help="The meeting: its number (5) or key (img-5).")]
 
@@ -20,7 +23,8 @@ def _meeting(session, ref: str):
 
     meeting = find_meeting(session, ref)
     if meeting is None:
-        raise UsageError(f"no meeting {ref!r} (give its number, e.g. 5, or its key)")
+        raise NotFound(f"no meeting {ref!r}", hint="give its number (5) or its key (img-5); "
+                       "`coalition ask meetings` lists them")
     return meeting
 
 
@@ -37,18 +41,18 @@ def note(
     from digests.minutes.notes import parse_note, record_note
     from store.engine import unit_of_work
 
-    rt = runtime_from(ctx)
+    rt = runtime_from(ctx, create=False)
     try:
         parsed = parse_note(text)
     except ValueError as e:
-        raise UsageError(str(e)) from e
+        raise UsageError(f"the note: {e}") from None
     with unit_of_work(rt.engine) as session:
         m = _meeting(session, meeting)
         try:
             _, new = record_note(session=session, meeting=m, item_number=item, note=parsed,
                                  source="cli", now=rt.now())
         except ValueError as e:
-            raise UsageError(str(e)) from e
+            raise UsageError(str(e)) from None
         sync_actions(session=session, meeting=m, now=rt.now())
     out.print("noted" if new else "already noted")
 
@@ -62,18 +66,16 @@ def import_(
 ) -> None:
     """Import a notes file; importing it again adds nothing, a bad line stores nothing."""
     from digests.minutes.actions import sync_actions
-    from digests.minutes.notes import NotesError, import_notes
+    from digests.minutes.notes import import_notes
     from store.engine import unit_of_work
 
     rt = runtime_from(ctx)
-    try:
-        with unit_of_work(rt.engine) as session:
-            m = _meeting(session, meeting)
-            added = import_notes(session=session, meeting=m, path=file, now=rt.now())
-            actions = sync_actions(session=session, meeting=m, now=rt.now())
-    except NotesError as e:
-        raise UsageError(str(e)) from e
-    out.print(f"{m.title}: {added} notes added, {actions} action items created")
+    with unit_of_work(rt.engine) as session:
+        m = _meeting(session, meeting)
+        added = import_notes(session=session, meeting=m, path=file, now=rt.now())
+        actions = sync_actions(session=session, meeting=m, now=rt.now())
+    out.print(f"{m.title}: {plural(added, 'note')} added, "
+              f"{plural(actions, 'action item')} created", markup=False)
 
 
 @minutes_app.command()
@@ -94,14 +96,14 @@ def draft(
         raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     if fmt == "docx" and out_file is None:
         raise UsageError("--format docx needs --out FILE")
-    rt = runtime_from(ctx)
+    rt = runtime_from(ctx, create=False)
     with unit_of_work(rt.engine) as session:
         m = _meeting(session, meeting)
         sync_actions(session=session, meeting=m, now=rt.now())
         data = render_minutes(build_draft(session=session, meeting=m, now=rt.now()), fmt)
     if out_file:
-        out_file.write_bytes(data)
-        out.print(f"wrote {out_file}")
+        write_output(out_file, data)
+        out.print(f"wrote {out_file}", markup=False)
     else:
         sys.stdout.write(data.decode())
 
@@ -112,13 +114,11 @@ def send(ctx: typer.Context, meeting: MeetingArg) -> None:
     from digests.minutes.circulate import circulate
     from digests.transport import make_transport
 
-    rt = runtime_from(ctx)
+    rt = runtime_from(ctx, create=False)
     transport = make_transport(rt.config)
     try:
         result = circulate(engine=rt.engine, config=rt.config, ref=meeting, now=rt.now(),
                            transport=transport)
-    except LookupError as e:
-        raise UsageError(str(e)) from e
     finally:
         transport.close()
-    out.print(result)
+    out.print(result, markup=False)

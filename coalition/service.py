@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 
+from coalition.errors import OperationError
 from coalition.runtime import Runtime
 from store.engine import unit_of_work
 from worker.lease import SQLiteWorkerLock
@@ -133,24 +134,78 @@ def run_worker(runtime: Runtime) -> None:
             runtime.close()
 
 
-def run_all(runtime: Runtime, *, host: str, port: int) -> None:
-    """HTTP and jobs in one process (`coalition run`); a clean stop on SIGTERM/SIGINT."""
+def listen(host: str, port: int):
+    """A listening socket on host:port for uvicorn, or ServiceError saying why not (a port
+    in use, an address this machine does not have). Binding here, before uvicorn starts, keeps
+    uvicorn from exiting the process with its own code and message."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise ServiceError(f"cannot listen on {host}:{port}: unknown address ({e.strerror})"
+                           ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        raise ServiceError(f"cannot listen on {host}:{port}: {e.strerror}",
+                           hint="is another process using the port? choose another with "
+                                "--port or [server] port") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _uvicorn_server(runtime: Runtime):
     import uvicorn
 
     from coalition.web import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host=host, port=port,
-                                           log_level=runtime.config.log.level,
-                                           proxy_headers=True))
+    return uvicorn.Server(uvicorn.Config(create_app(runtime), log_level=runtime.config.log.level,
+                                         proxy_headers=True))
+
+
+def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
+    """`coalition serve`: the HTTP endpoint alone, until SIGTERM or SIGINT (then exit 0)."""
+    import signal
+
+    sock = listen(host, port)
+    server = _uvicorn_server(runtime)
+    # uvicorn handles the signals while it serves, then puts these back and raises the signal
+    # it caught again: with these, that ends here instead of killing the process (exit 143).
+    stopped = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stopped.append(signum))
+    log.info("serving HTTP on %s:%s", host, sock.getsockname()[1])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        runtime.close()
+    if not server.started:
+        raise ServiceError(f"the HTTP server on {host}:{port} did not start (see the log)")
+
+
+def run_all(runtime: Runtime, *, host: str, port: int) -> None:
+    """HTTP and jobs in one process (`coalition run`); a clean stop on SIGTERM/SIGINT."""
+    sock = listen(host, port)
+    server = _uvicorn_server(runtime)
     worker = make_worker(runtime)
     worker.install_signal_handlers()
     with _single_worker_guard(runtime):
-        http = threading.Thread(target=server.run, name="http", daemon=True)
+        http = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="http",
+                                daemon=True)
         http.start()
         if not _listening(server, http):
             server.should_exit = True
-            raise ServiceError(f"cannot serve HTTP on {host}:{port} (is another process using "
-                               "the port? see the message above); nothing was started")
+            sock.close()
+            raise ServiceError(f"the HTTP server on {host}:{port} did not start (see the log "
+                               "above); nothing was started")
         http_died = threading.Event()
         threading.Thread(target=_stop_when_gone, args=(http, worker, http_died), daemon=True,
                          name="http-watch").start()
@@ -162,17 +217,18 @@ def run_all(runtime: Runtime, *, host: str, port: int) -> None:
                 socket_mode.close()
             server.should_exit = True
             http.join(timeout=8)
+            sock.close()
             runtime.close()
         if http_died.is_set():
             raise ServiceError("the HTTP server stopped unexpectedly; the service stopped too")
 
 
-class ServiceError(Exception):
+class ServiceError(OperationError):
     """The service cannot run as configured; the message says what to check."""
 
 
 def _listening(server, http: threading.Thread, timeout: float = 15.0) -> bool:
-    """Wait until uvicorn listens; False when it gave up (a port in use, say)."""
+    """Wait until uvicorn serves; False when it gave up."""
     import time
 
     deadline = time.monotonic() + timeout

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from coalition.clikit import UsageError, out, runtime_from
+from coalition.clikit import UsageError, config_from, out, runtime_from
 
-slack_app = typer.Typer(no_args_is_help=True, help="The Slack app: manifest and Socket Mode.")
+slack_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="The Slack app: manifest and Socket Mode.")
 
 _PLACEHOLDER = "https://coalition.example.org"
 
@@ -40,7 +41,7 @@ def manifest(
     if url and not url.startswith(("https://", "http://")):
         raise UsageError(f"--url: expected an address such as https://desk.example.org, "
                          f"got {url!r}")
-    config = runtime_from(ctx, upgrade=False).config
+    config = config_from(ctx)
     sys.stdout.write(manifest_text(url=url, command=config.slack.command, socket_mode=socket))
 
 

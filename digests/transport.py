@@ -26,17 +26,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from coalition.errors import OperationError
 from digests.message import DigestMessage
 
 SMTP_POLICY = policy.compat32.clone(linesep="\r\n")  # CRLF line ends, as on the wire
 
 
-class TransientError(Exception):
-    pass
+class TransientError(OperationError):
+    """The mail server said not now (4xx), or could not be reached: try again later."""
 
 
-class PermanentError(Exception):
-    pass
+class PermanentError(OperationError):
+    """The mail server refused this message for good (5xx)."""
 
 
 class OutboxTransport:

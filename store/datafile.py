@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from coalition.errors import InputError
 from store.periods import parse_period
 
 
-class DataFileError(Exception):
+class DataFileError(InputError):
     """The data file cannot be read or is not valid; the message names file, item and problem."""
 
 

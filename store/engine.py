@@ -1,4 +1,10 @@
-"""The engine and sessions from a URL: SQLite by default, PostgreSQL for several processes."""
+"""The engine and sessions from a URL: SQLite by default, PostgreSQL for several processes.
+
+Every engine turns the database driver's operational failures (the server unreachable or gone,
+a read-only or full disk) into `StoreError`, chained to the driver's error, at the one place
+they surface: SQLAlchemy's `handle_error` event. Constraint violations stay SQLAlchemy's own
+(callers use them for upserts).
+"""
 
 from __future__ import annotations
 
@@ -7,26 +13,76 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
 
+from store.errors import StoreError
 
-class StoreError(Exception):
-    """The store cannot be reached or used; the message says what to check."""
+__all__ = ["StoreError", "make_engine", "sqlite_path", "unit_of_work"]
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL (None for other stores and for in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[1] if "///" in url else ""
+    return path if path and path != ":memory:" else None
+
+
+def _normalise(url: str) -> str:
+    """postgres:// and postgresql:// (as hosting providers hand them out) use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Build an engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    url = _normalise(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StoreError(f"cannot read the store URL {url!r}: {e}") from None
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path:
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"cannot make the folder of the store {path} ({e.strerror})"
+                                 ) from None
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        try:
+            engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10,
+                                   max_overflow=20)
+        except (ArgumentError, ImportError) as e:
+            raise StoreError(f"cannot use the store URL {_shown(parsed)}: {e}") from None
+    event.listen(engine, "handle_error", _as_store_error)
+    return engine
+
+
+def _shown(url) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _as_store_error(context) -> None:
+    """The driver's operational failures as StoreError, with the store named (never its
+    password) and the driver's own first line."""
+    error = context.sqlalchemy_exception
+    if context.is_pre_ping or not isinstance(error, OperationalError | InterfaceError):
+        return
+    detail = str(context.original_exception).strip().splitlines()
+    reason = detail[0] if detail else type(context.original_exception).__name__
+    where = _shown(context.engine.url) if context.engine is not None else "the store"
+    if context.connection is None:
+        raise StoreError(f"cannot reach the store at {where}: {reason}",
+                         hint="is the database server running, and is COALITION_STORE_URL "
+                              "(or [store] url) right?") from context.original_exception
+    raise StoreError(f"the store at {where} failed: {reason}") from context.original_exception
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -19,8 +19,10 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from coalition.errors import OperationError
 
-class FetchError(Exception):
+
+class FetchError(OperationError):
     """The feed could not be fetched; the message says what to check."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, gone: bool = False):

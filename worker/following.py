@@ -9,12 +9,13 @@ from collections.abc import Iterable
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from coalition.errors import InputError
 from store.models import Feed, Organisation
 from worker.local import is_local
 from worker.opml import KINDS, OpmlFeed
 
 
-class FollowError(ValueError):
+class FollowError(InputError, ValueError):
     """A feed that cannot be followed as given; the message says what is expected."""
 
 

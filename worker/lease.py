@@ -16,10 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from coalition.errors import OperationError
 from store.models import JobRun
 
 
-class WorkerLockError(Exception):
+class WorkerLockError(OperationError):
     """Another worker already runs on this SQLite store."""
 
 

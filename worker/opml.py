@@ -17,10 +17,12 @@ from xml.etree import ElementTree
 import defusedxml.ElementTree as SafeTree
 from defusedxml import DefusedXmlException
 
+from coalition.errors import InputError
+
 KINDS = ("news", "publication", "member")
 
 
-class OpmlError(Exception):
+class OpmlError(InputError):
     """The file is not an OPML subscription list we can read; the message says why."""
 
 

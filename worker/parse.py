@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 
 import nh3
 
+from coalition.errors import OperationError
+
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _TAGS = {"a", "p", "br", "b", "strong", "i", "em", "ul", "ol", "li", "blockquote", "code",
          "pre", "h3", "h4"}
 _ATTRIBUTES = {"a": {"href", "title"}}
 
 
-class ParseError(Exception):
+class ParseError(OperationError):
     """The body is not a feed we can read safely."""
 
 

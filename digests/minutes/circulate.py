@@ -15,6 +15,7 @@ from email.utils import format_datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from coalition.errors import NotFound
 from digests.message import clean_header
 from digests.minutes.actions import sync_actions
 from digests.minutes.draft import build_draft
@@ -29,7 +30,7 @@ def circulate(*, engine, config, ref: str, now: dt.datetime, transport) -> str:
     with unit_of_work(engine) as session:
         meeting = find_meeting(session, ref)
         if meeting is None:
-            raise LookupError(f"no meeting {ref!r}")
+            raise NotFound(f"no meeting {ref!r}")
         sync_actions(session=session, meeting=meeting, now=now)
         draft = build_draft(session=session, meeting=meeting, now=now)
         people = session.exec(select(Person).where(

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from coalition.errors import InputError
 from store.models import AgendaItem, Meeting, MeetingNote, Organisation, Person
 
 
@@ -27,7 +28,7 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
-class NotesError(Exception):
+class NotesError(InputError):
     """A note that cannot be read; the message names the line and what is wrong."""
 
 

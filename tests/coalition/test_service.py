@@ -84,17 +84,34 @@ def test_run_serves_health_and_calendar_syncs_the_data_and_stops_on_sigterm(work
     assert "Traceback" not in stderr
 
 
-def test_run_on_a_port_in_use_stops_at_once_with_a_clear_error(workdir):
-    """Never a worker running without the HTTP side it was asked for."""
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_a_port_in_use_stops_at_once_with_one_error_line(workdir, command):
+    """Never a worker running without the HTTP side it was asked for; never uvicorn's own
+    exit code (3) in place of ours."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = start(["run", "--port", str(port)], {"COALITION_LOG_FORMAT": "json"}, workdir)
+        proc = start([command, "--port", str(port)], {"COALITION_LOG_FORMAT": "json"}, workdir)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 1
-    assert f"error: cannot serve HTTP on 127.0.0.1:{port}" in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
     assert '"job": "sync-data-file"' not in stderr  # no job ran
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_on_a_signal_with_exit_code_0(workdir, sig):
+    port = free_port()
+    proc = start(["serve", "--port", str(port)], {"COALITION_LOG_FORMAT": "json"}, workdir)
+    try:
+        assert wait_healthy(f"http://127.0.0.1:{port}/healthz", proc).status_code == 200
+    finally:
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=15)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
 
 
 def test_calendar_export_validates_with_icalendar(workdir):
