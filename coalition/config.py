@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -51,20 +52,31 @@ def _check_tz(key: str, value: str) -> None:
 _STORE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg", "postgres")
 
 
+def masked(url: str) -> str:
+    """A URL as it may be shown: its password, if any, as ***."""
+    return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
 def store_url_problem(url: str) -> str | None:
     """What is wrong with a store URL, in plain words; None when it is one we can use."""
+    shown = repr(masked(url))
     scheme, sep, rest = url.partition("://")
     if not sep or not scheme:
         return (f"expected a store URL such as sqlite:///coalition.db or "
-                f"postgresql://user@host:5432/coalition, got {url!r}")
+                f"postgresql://user@host:5432/coalition, got {shown}")
     if scheme.lower() not in _STORE_SCHEMES:
         return (f"only SQLite (sqlite:///PATH) and PostgreSQL (postgresql://...) stores are "
                 f"supported, got {scheme}://")
     if scheme.lower() == "sqlite":
         if not rest.startswith("/"):
-            return f"a SQLite URL reads sqlite:///PATH (three slashes), got {url!r}"
+            return f"a SQLite URL reads sqlite:///PATH (three slashes), got {shown}"
     elif not rest.split("/", 1)[0]:
-        return f"a PostgreSQL URL names its host: postgresql://user@host:5432/db, got {url!r}"
+        return f"a PostgreSQL URL names its host: postgresql://user@host:5432/db, got {shown}"
+    else:
+        try:
+            urlsplit(url).port  # noqa: B018  (raises on a port that is not a number 0-65535)
+        except ValueError:
+            return f"the port of a PostgreSQL URL is a number, as in host:5432, got {shown}"
     return None
 
 
@@ -365,16 +377,12 @@ def _explain(error: msgspec.ValidationError, raw: dict, source: str,
 
 
 def _read_file(path: str | Path) -> tuple[dict[str, Any], str, Path]:
+    from store.textfile import read_text
+
     file = Path(path).expanduser()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: config file not found") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{file}: not UTF-8 text (byte {e.start}); save the config file "
-                          "as UTF-8") from None
-    except OSError as e:
-        raise ConfigError(f"{file}: cannot read the config file ({e.strerror})") from None
+    if not file.exists():
+        raise ConfigError(f"{file}: config file not found")
+    text = read_text(file, what="config file", error=ConfigError)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from coalition.errors import InputError
 from store.periods import parse_period
+from store.textfile import read_text
 
 
 class DataFileError(InputError):
@@ -176,14 +177,13 @@ def _describe(text: str, raw: dict, loc: tuple) -> str:
 
 def load_data_file(path: Path) -> DataFile:
     """Read and validate the data file, raising DataFileError with one readable message."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise DataFileError(f"{path}: cannot read the data file ({e.strerror})") from e
+    text = read_text(path, what="data file", error=DataFileError)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise DataFileError(f"{path}: not valid TOML: {e}") from e
+        raise DataFileError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise DataFileError(f"{path}: not valid TOML: nested too deeply") from None
     try:
         data = DataFile.model_validate(raw)
     except ValidationError as e:

@@ -43,8 +43,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = _normalise(url)
     try:
         parsed = make_url(url)
-    except ArgumentError as e:
-        raise StoreError(f"cannot read the store URL {url!r}: {e}") from None
+    except (ArgumentError, ValueError) as e:
+        raise StoreError(f"cannot read the store URL: {e}") from None
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(url)
         if path:

@@ -23,7 +23,25 @@ pytest_plugins = ["tests.smtp_server"]
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ewaste-coalition.toml"
 SHARED = ROOT.parent / "shared"
+# The captured feeds (../shared/corpus/feeds beside the checkout; COALITION_TEST_CORPUS names
+# another folder).
+CORPUS = Path(os.environ.get("COALITION_TEST_CORPUS") or SHARED / "corpus" / "feeds")
 PG_URL = os.environ.get("COALITION_TEST_POSTGRES_URL", "")
+
+
+def pytest_sessionstart(session):
+    """Under CI (`CI` set), a run that would skip the PostgreSQL or corpus tests fails at once
+    instead: a green run must have run them."""
+    if not os.environ.get("CI"):
+        return
+    missing = []
+    if not PG_URL:
+        missing.append("COALITION_TEST_POSTGRES_URL is not set (PostgreSQL at 127.0.0.1:5432)")
+    if not CORPUS.is_dir():
+        missing.append(f"the feed corpus is not at {CORPUS} (set COALITION_TEST_CORPUS)")
+    if missing:
+        pytest.exit("CI is set, and these tests would be skipped: " + "; ".join(missing),
+                    returncode=1)
 NOW = dt.datetime(2017, 10, 6, 8, 0, tzinfo=dt.UTC)
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from coalition.errors import InputError
 from store.models import AgendaItem, Meeting, MeetingNote, Organisation, Person
+from store.textfile import read_text
 
 
 def fold(text: str) -> str:
@@ -88,10 +89,7 @@ def _body(text: str) -> str:
 
 def parse_notes_file(path: Path) -> list[tuple[int, int, ParsedNote]]:
     """(line number, item number, note) for every note; the first bad line raises NotesError."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise NotesError(f"{path}: cannot read the notes file ({e.strerror})") from e
+    lines = read_text(path, what="notes file", error=NotesError).splitlines()
     notes = []
     for lineno, line in enumerate(lines, start=1):
         stripped = line.strip()
