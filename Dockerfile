@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 10001 coalition
 WORKDIR /app
-COPY pyproject.toml README.md config.example.toml ./
+COPY pyproject.toml requirements.lock README.md config.example.toml ./
 COPY coalition coalition
 COPY bot bot
 COPY digests digests
@@ -18,7 +18,9 @@ COPY store store
 COPY worker worker
 COPY templates templates
 COPY examples examples
-RUN pip install . && mkdir -p /data && chown coalition /data
+# The locked versions (hashes checked), then the application itself without resolving again.
+RUN pip install --require-hashes -r requirements.lock && pip install --no-deps . \
+    && mkdir -p /data && chown coalition /data
 
 USER coalition
 # The embedded default keeps its SQLite file in /data; set COALITION_STORE_URL for PostgreSQL.
