@@ -17,7 +17,7 @@ import typer
 
 from coalition import __version__
 from coalition.calendar_cli import calendar_app
-from coalition.clikit import err, out, runtime_from
+from coalition.clikit import err, out, print_text, runtime_from
 from coalition.digest_cli import digest_app
 from coalition.errors import CoalitionError, UsageError
 from coalition.feeds_cli import feeds_app
@@ -129,7 +129,7 @@ def ask(
                    "answer": to_jsonable(result), "text": rendered}
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     else:
-        out.print(rendered, markup=False, highlight=False, soft_wrap=True)
+        print_text(rendered)
 
 
 @app.command()

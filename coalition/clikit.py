@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +24,8 @@ if TYPE_CHECKING:
     from coalition.config import Config
     from coalition.runtime import Runtime
 
-__all__ = ["UsageError", "config_from", "err", "out", "runtime_from", "write_output"]
+__all__ = ["UsageError", "config_from", "err", "out", "print_text", "runtime_from",
+           "write_output"]
 
 
 class _LazyConsole:
@@ -111,3 +115,27 @@ def write_output(path: Path, data: bytes | str) -> None:
             raise UsageError(f"--out {path}: cannot write there ({reason})") from None
         raise OperationError(f"--out {path}: writing failed ({reason}); nothing was written"
                              ) from None
+
+
+_HANGING = re.compile(r"^(\s*)(?:[•\-*] |\d+\. |[A-Z][\w ]{0,24}: )?")
+
+
+def print_text(text: str) -> None:
+    """An answer for a person: on a terminal, wrapped at its width with hanging indents (a
+    bullet's or a label's continuation lines start under its text) and OVERDUE in red; to a
+    pipe or a file, exactly as given. No colour with NO_COLOR."""
+    if not out.is_terminal:
+        sys.stdout.write(text + "\n")
+        return
+    from rich.text import Text
+
+    width = max(out.width, 40)
+    for line in text.splitlines() or [""]:
+        hang = _HANGING.match(line).end()
+        wrapped = textwrap.wrap(line, width=width, subsequent_indent=" " * min(hang, width // 2),
+                                break_long_words=False, break_on_hyphens=False,
+                                drop_whitespace=True) or [""]
+        for piece in wrapped:
+            rendered = Text(piece)
+            rendered.highlight_regex(r"\bOVERDUE\b", "bold red")
+            out.print(rendered, soft_wrap=True, highlight=False)
