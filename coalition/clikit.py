@@ -117,6 +117,15 @@ def write_output(path: Path, data: bytes | str) -> None:
                              ) from None
 
 
+def _terminal_out() -> bool:
+    """Whether standard output is a terminal, as rich decides it, without importing rich for
+    the plain case (a pipe, a file) when nothing forces terminal output."""
+    if not sys.stdout.isatty() and not (os.environ.get("FORCE_COLOR")
+                                        or os.environ.get("TTY_COMPATIBLE")):
+        return False
+    return out.is_terminal
+
+
 _HANGING = re.compile(r"^(\s*)(?:[•\-*] |\d+\. |[A-Z][\w ]{0,24}: )?")
 
 
@@ -124,7 +133,7 @@ def print_text(text: str) -> None:
     """An answer for a person: on a terminal, wrapped at its width with hanging indents (a
     bullet's or a label's continuation lines start under its text) and OVERDUE in red; to a
     pipe or a file, exactly as given. No colour with NO_COLOR."""
-    if not out.is_terminal:
+    if not _terminal_out():
         sys.stdout.write(text + "\n")
         return
     from rich.text import Text
