@@ -22,7 +22,7 @@ def test_every_command_has_help():
         names.append(name)
         assert (command.help or "").strip(), f"`coalition {name}` has no help"
         for param in command.params:
-            if getattr(param, "param_type_name", "") == "option":
+            if getattr(param, "param_type_name", "") in ("option", "argument"):
                 assert param.help, f"`coalition {name} {param.opts[0]}` has no help"
     assert {"sync", "ask", "db upgrade"} <= set(names)
 
