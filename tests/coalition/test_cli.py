@@ -66,3 +66,17 @@ def test_postgres_store_without_schema_asks_for_db_upgrade(store_url):
     result = run_cli("ask", "agenda", env={"COALITION_STORE_URL": store_url})
     assert result.returncode == 1
     assert "coalition db upgrade" in result.stderr
+
+
+def test_feeds_poll_exits_1_when_no_feed_could_be_read(tmp_path):
+    env = {"COALITION_STORE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    assert run_cli("sync", str(EXAMPLE), env=env).returncode == 0
+    assert run_cli("feeds", "add", f"file://{tmp_path / 'gone.xml'}", env=env).returncode == 0
+    result = run_cli("feeds", "poll", env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout
+    (tmp_path / "gone.xml").write_text(
+        '<rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        '<link>https://example.org/x</link></item></channel></rss>')
+    result = run_cli("feeds", "poll", "--all", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
