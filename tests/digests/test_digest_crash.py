@@ -32,7 +32,9 @@ def sender(engine, port: int, claim_timeout: str = "1"):
     env.update({"COALITION_STORE_URL": engine.url.render_as_string(hide_password=False),
                 "COALITION_EMAIL_TRANSPORT": "smtp", "COALITION_EMAIL_SMTP_HOST": "127.0.0.1",
                 "COALITION_EMAIL_SMTP_PORT": str(port), "COALITION_EMAIL_SMTP_SECURITY": "none",
-                "COALITION_DIGEST_CLAIM_TIMEOUT_SECONDS": claim_timeout})
+                "COALITION_DIGEST_CLAIM_TIMEOUT_SECONDS": claim_timeout,
+                "COALITION_EMAIL_BASE_URL": "https://desk.example.org",
+                "COALITION_SECRET_KEY": "test-secret-key-for-links"})
     return subprocess.Popen(
         [sys.executable, "-m", "coalition.cli", "digest", "send", "--period", "2017-W41",
          "--now", "2017-10-09"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
