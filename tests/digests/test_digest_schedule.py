@@ -87,7 +87,7 @@ def sent_weeks(outbox) -> dict[str, int]:
 def start_worker(engine, config, now):
     """A worker with the digest job, started at `now` (its first pass runs every job once)."""
     clock = {"now": now}
-    job = WeeklyDigest(runtime_for(engine, config))
+    job = WeeklyDigest(runtime_for(engine, config), started_at=now)
     worker = Worker(engine=engine, jobs=[Job("weekly-digest", 60, job, exclusive=False)],
                     now=lambda: clock["now"])
     return worker, clock
@@ -127,8 +127,7 @@ def test_the_scheduled_job_refuses_smtp_without_a_signing_key(example_engine, sm
                                     "COALITION_EMAIL_SMTP_HOST": "127.0.0.1",
                                     "COALITION_EMAIL_SMTP_PORT": str(smtp.port),
                                     "COALITION_EMAIL_SMTP_SECURITY": "none"})
-    job = WeeklyDigest(runtime_for(example_engine, config))
-    job.started_at = at("2017-10-01T12:00")
+    job = WeeklyDigest(runtime_for(example_engine, config), started_at=at("2017-10-01T12:00"))
     assert job(at("2017-10-09T08:00"), None).startswith("nothing to send")  # not due: no fuss
     with pytest.raises(SigningKeyMissing, match="COALITION_SECRET_KEY"):
         job(at("2017-10-09T09:05"), None)
