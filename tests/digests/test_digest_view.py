@@ -139,3 +139,25 @@ def test_one_week_for_every_reader_times_in_their_own_timezone(example_engine, s
              and "-2017-W40-" in m["Message-ID"]]
     assert w40["Subject"].startswith("E-waste Coalition — week 40: ")
     assert "Thursday 05 October 2017, 09:30 (America/New_York)" in text_of(w40)
+
+
+def test_resend_takes_over_only_an_ambiguous_or_failed_delivery(example_engine, smtp):
+    """Checked in the statement that takes it over: a delivery sent meanwhile (by another
+    operator's resend, say) is not sent again."""
+    import pytest
+
+    from digests.delivery import NotResendable
+
+    config = smtp_config(smtp.port)
+    send(example_engine, config)
+    with Session(example_engine) as session:
+        delivery = session.exec(select(DigestDelivery)).first()
+    transport = make_transport(config)
+    try:
+        with pytest.raises(NotResendable):
+            resend(engine=example_engine, config=config, delivery_id=delivery.id,
+                   period=parse_period_key(W41, "Europe/Zurich"), transport=transport,
+                   now=MONDAY, backoff=0.01)
+    finally:
+        transport.close()
+    assert len(smtp.messages) == 13
