@@ -103,10 +103,13 @@ class Envelope(NamedTuple):
 
 class SmtpTransport:
     def __init__(self, *, host: str, port: int, security: str, user: str = "",
-                 password: str = "", timeout: float = 30.0, local_hostname: str | None = None):
+                 password: str = "", timeout: float = 30.0, local_hostname: str | None = None,
+                 context: ssl.SSLContext | None = None):
+        """`context`: the TLS settings (default: the system's CAs, hostnames checked)."""
         self.host, self.port, self.security = host, port, security
         self.user, self.password, self.timeout = user, password, timeout
         self.local_hostname = local_hostname
+        self.context = context
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -114,12 +117,12 @@ class SmtpTransport:
             if self.security == "tls":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                         local_hostname=self.local_hostname,
-                                        context=ssl.create_default_context())
+                                        context=self.context or ssl.create_default_context())
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
                                     local_hostname=self.local_hostname)
                 if self.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self.context or ssl.create_default_context())
             if self.user:
                 smtp.login(self.user, self.password)
         except smtplib.SMTPAuthenticationError as e:

@@ -7,6 +7,8 @@ for every one (`times=None`), so a test knows whom each one hit:
   was delivered; the reply was lost);
 - "keep-then-late": keeps it and answers 250 only after `late_by` seconds, past the client's
   timeout;
+- "keep-then-bad-tls": keeps it, then writes a corrupt TLS record where the reply should be
+  and cuts the line (on a TLS server: the client's TLS layer fails reading the reply);
 - "421-after-data": answers the message with 421 and closes the connection (keeps nothing);
 - "451-at-rcpt": answers RCPT TO with 451 (keeps nothing);
 - "550-at-rcpt": answers RCPT TO with 550 (keeps nothing).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import os
 import socket
 import threading
 import time
@@ -34,7 +37,7 @@ from coalition.config import load_config
 
 RCPT_FAULTS = {"451-at-rcpt": "451 4.3.0 mailbox busy, try again later",
                "550-at-rcpt": "550 5.1.1 mailbox unavailable"}
-DATA_FAULTS = ("keep-then-drop", "keep-then-late", "421-after-data")
+DATA_FAULTS = ("keep-then-drop", "keep-then-late", "keep-then-bad-tls", "421-after-data")
 
 
 class RecordingHandler:
@@ -104,6 +107,12 @@ class RecordingHandler:
         if kind == "keep-then-drop":
             server.transport.close()
             return f"250 2.0.0 queued as {n} (never read: the connection is closed)"
+        if kind == "keep-then-bad-tls":
+            # an application-data record whose MAC cannot check out, under TLS's own layer
+            os.write(server.transport.get_extra_info("socket").fileno(),
+                     b"\x17\x03\x03\x00\x30" + os.urandom(48))
+            server.transport.abort()
+            return f"250 2.0.0 queued as {n} (never sent: the connection is cut)"
         if kind == "keep-then-late":
             await asyncio.sleep(self.late_by)
         return f"250 2.0.0 queued as {n}"
@@ -131,6 +140,27 @@ def smtp():
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     handler.port = port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def tls_smtp():
+    """The recording server behind implicit TLS (port 465 style), with a certificate from a
+    test CA; `handler.client_context` trusts that CA."""
+    import ssl
+
+    trustme = pytest.importorskip("trustme", reason="trustme makes the test CA")
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    handler = RecordingHandler()
+    handler.client_context = ssl.create_default_context()
+    ca.configure_trust(handler.client_context)
+    handler.port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port,
+                            ssl_context=server_context)
+    controller.start()
     yield handler
     controller.stop()
 

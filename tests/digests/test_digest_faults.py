@@ -155,3 +155,26 @@ def test_a_server_that_is_down_leaves_everything_pending_and_stops_early(
     up = send(example_engine, fast_config(smtp.port))
     assert up.done and up.this_run == {"sent": len(members(example_engine))}
     assert all(smtp.count_for(a) == 1 for a in members(example_engine))
+
+
+def test_a_tls_error_after_the_message_was_handed_over_is_ambiguous(example_engine, tls_smtp):
+    """Over TLS, the server keeps the message, then a corrupt TLS record comes where its
+    reply should be: the client's TLS layer fails. One copy, ambiguous, not sent again."""
+    from digests.transport import SmtpTransport
+
+    tls_smtp.fault(TARGET, "keep-then-bad-tls")
+    config = smtp_config(tls_smtp.port, COALITION_EMAIL_SMTP_SECURITY="tls")
+    transport = SmtpTransport(host="127.0.0.1", port=tls_smtp.port, security="tls",
+                              timeout=2, context=tls_smtp.client_context)
+    import datetime as dt
+
+    for _ in range(2):
+        report = send_period(engine=example_engine, config=config, transport=transport,
+                             now=dt.datetime(2017, 10, 9, 7, 0, tzinfo=dt.UTC),
+                             period=parse_period_key(W41, ZURICH), backoff=0.01)
+    transport.close()
+    target = delivery_of(example_engine, TARGET)
+    assert target.status == "ambiguous" and tls_smtp.count_for(TARGET) == 1, target.error
+    assert "after the message was handed over" in target.error and "[SSL: " in target.error
+    assert report.counts == {"sent": len(members(example_engine)) - 1, "ambiguous": 1}
+    assert all(tls_smtp.count_for(a) == 1 for a in members(example_engine))
