@@ -87,7 +87,7 @@ def sync(
     path = file or rt.config.path(rt.config.coalition.data)
     with unit_of_work(rt.engine) as session:
         report = sync_file(session=session, path=path, now=rt.now())
-    out.print(f"synced {path}: {report.summary()}", markup=False)
+    out.print(f"synced {path}: {report.summary()}", markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -176,7 +176,7 @@ def _read_sample_feeds(rt, folder: Path) -> None:
             feed.next_poll_at = None
             session.add(feed)
     report = poll_feeds(engine=rt.engine, config=rt.config, now=rt.now())
-    out.print(f"sample feeds in {folder}: {report.summary()}", markup=False)
+    out.print(f"sample feeds in {folder}: {report.summary()}", markup=False, soft_wrap=True)
 
 
 HostOption = Annotated[str | None, typer.Option(

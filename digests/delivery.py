@@ -302,12 +302,14 @@ def plan_period(*, engine: Engine, config, period: Period, now: dt.datetime) -> 
         waiting = [(d_id, p) for d_id, status, p in rows if status in ("pending", "claimed")
                    and p.digest_subscribed and p.retired_at is None]
         new = _not_prepared(session, digest_id)
-        waiting += [(None, session.get(Person, pid)) for pid in new]
+        waiting += [(None, p) for p in session.exec(
+            select(Person).where(col(Person.id).in_(new)).order_by(Person.id))] if new else []
         shared = load_shared(session=session, config=config, period=period, now=now)
         messages, nothing = [], []
+        renders = RenderCache(render)
         for delivery_id, person in waiting:
             message = compose(person=person, shared=shared, config=config, period=period,
-                              now=now, delivery_id=delivery_id)
+                              now=now, delivery_id=delivery_id, renders=renders)
             if message is None:
                 nothing.append(person.email)
             else:
