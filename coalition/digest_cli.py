@@ -154,7 +154,7 @@ def send(
 
 
 def _dry_run(rt, target) -> None:
-    from digests.delivery import plan_period
+    from digests.operator import plan_period
 
     plan = plan_period(engine=rt.engine, config=rt.config, period=target, now=rt.now())
     sys.stdout.write(f"{plan.period}, dry run: nothing is sent, nothing is written\n")
@@ -231,8 +231,8 @@ def resend(
     taken by `send`, the worker or a retry."""
     from sqlmodel import Session, select
 
-    from digests.delivery import RESENDABLE, NotResendable
-    from digests.delivery import resend as resend_delivery
+    from digests.operator import RESENDABLE, NotResendable
+    from digests.operator import resend as resend_delivery
     from digests.transport import make_transport
     from store.models import Digest, DigestDelivery
 

@@ -8,7 +8,8 @@ import httpx
 from sqlmodel import Session, select
 
 from coalition.web import create_app
-from digests.delivery import resend, send_period
+from digests.delivery import send_period
+from digests.operator import resend
 from digests.period import parse_period_key
 from digests.transport import make_transport
 from store.engine import unit_of_work
@@ -146,7 +147,7 @@ def test_resend_takes_over_only_an_ambiguous_or_failed_delivery(example_engine, 
     operator's resend, say) is not sent again."""
     import pytest
 
-    from digests.delivery import NotResendable
+    from digests.operator import NotResendable
 
     config = smtp_config(smtp.port)
     send(example_engine, config)
