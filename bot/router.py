@@ -67,7 +67,9 @@ def _command(name: str, rest: str, text: str) -> Request:
         return Request("lead", {"query": rest}, text)
     if name in ("meeting", "deadline") and rest.split()[:1] not in (["add"], ["edit"], ["done"]):
         return _sentence(text)  # "meeting 5", "deadline for BRS": a question, not a form
-    if name in ("news", "update", "note", "meeting", "deadline", "minutes"):
+    if name == "news":  # "news about the monitor"
+        return Request(name, {"text": re.sub(r"^(?:about|on|for)\s+", "", rest, flags=re.I)}, text)
+    if name in ("update", "note", "meeting", "deadline", "minutes"):
         return Request(name, {"text": rest}, text)
     if name in ("meetings", "subscribe", "unsubscribe", "help", "sync"):
         return Request(name, {}, text)
@@ -91,6 +93,9 @@ def _deadlines(text: str, full: str, *, overdue: bool = False) -> Request:
     if re.search(r"\boverdue\b", text):
         overdue, text = True, re.sub(r"\boverdue\b", " ", text)
     args = _deadline_args(text)
+    said = windows.find(full.lower())[1]  # "the next 3 deadlines", not "the next 10 days"
+    if "limit" not in args and (m := re.search(r"\b(?:next|first)\s+(\d{1,2})\b", said)):
+        args["limit"] = int(m.group(1))
     if window is not None:
         args["window"] = window
     return Request("overdue" if overdue else "deadlines", args, full)
@@ -116,8 +121,6 @@ def _deadline_args(text: str) -> dict:
         args["mine"] = True
     elif m := re.search(r"\b(ws\d+|ws-?\w+)\b", joined):
         args["work_stream"] = m.group(1)
-    if "limit" not in args and (m := re.search(r"\b(?:next|first)\s+(\d{1,2})\b", low)):
-        args["limit"] = int(m.group(1))
     return args
 
 
