@@ -74,7 +74,7 @@ def news(args: dict, c: Context):
     return latest_news(session=c.session, now=c.now, text=args.get("text", ""))
 
 
-def help(args: dict, c: Context):  # noqa: A001  (the command's name)
+def help(args: dict, c: Context):  # the command's name (shadows the builtin here only)
     return HelpAnswer(note=args.get("note", ""))
 
 

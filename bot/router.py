@@ -60,7 +60,7 @@ def _command(name: str, rest: str, text: str) -> Request:
     if name in ("deadlines", "overdue"):
         return _deadlines(rest, text, overdue=name == "overdue")
     if name == "agenda":
-        return Request("agenda", _meeting_number(rest), text)
+        return Request("agenda", _meeting_number(rest.lower()), text)
     if name == "who":
         return _sentence(text)
     if name == "lead" and rest:
@@ -149,7 +149,8 @@ def _sentence(text: str) -> Request:
     if "deadline" in low or re.search(r"\bdue\b|\bwhat's next\b", low):
         return _deadlines(re.sub(r".*?\bdeadlines?\b", "", low, count=1), text)
     if "agenda" in low or re.search(r"\bnext meeting\b|\bmeeting (?:no\.? ?)?\d|\bwhen\b.*\bmeet"
-                                    r"|\b\d{1,3}(?:st|nd|rd|th) (?:\w+ )?meeting\b", low):
+                                    r"|\b\d{1,3}(?:st|nd|rd|th) (?:\w+ )?meeting\b|"
+                                    + _NUMBER_WORD.pattern + r" (?:\w+ )?meeting\b", low):
         return Request("agenda", _meeting_number(low), text)
     if re.search(r"\bmeetings\b|\bcalendar\b", low):
         return Request("meetings", {}, text)

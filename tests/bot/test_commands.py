@@ -201,3 +201,7 @@ def test_the_registry_and_the_manifest_import_nothing_heavy():
                             cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_help_fits_in_a_hundred_columns():
+    assert max(map(len, HELP.splitlines())) <= 100

@@ -24,6 +24,8 @@ from bot.windows import Window
     ("when is the sixth IMG meeting", "agenda", {"number": 6}),
     ("when is meeting six", "agenda", {"number": 6}),
     ("when do we meet next", "agenda", {}),
+    ("the sixth meeting", "agenda", {"number": 6}),
+    ("agenda for the Seventh meeting", "agenda", {"number": 7}),
     ("who works on knowledge sharing", "lead", {"query": "knowledge sharing", "members": True}),
     ("who is in work stream 1", "lead", {"query": "work stream 1", "members": True}),
     ("who is in charge of ws2", "lead", {"query": "ws2"}),
