@@ -63,17 +63,15 @@ def _command(name: str, rest: str, text: str) -> Request:
         return Request("agenda", _meeting_number(rest.lower()), text)
     if name == "who":
         return _sentence(text)
-    if name == "lead" and rest:
-        return Request("lead", {"query": rest}, text)
+    if name == "lead":
+        return Request("lead", {"query": rest}, text) if rest else Request("help", {}, text)
     if name in ("meeting", "deadline") and rest.split()[:1] not in (["add"], ["edit"], ["done"]):
         return _sentence(text)  # "meeting 5", "deadline for BRS": a question, not a form
     if name == "news":  # "news about the monitor"
         return Request(name, {"text": re.sub(r"^(?:about|on|for)\s+", "", rest, flags=re.I)}, text)
-    if name in ("update", "note", "meeting", "deadline", "minutes"):
-        return Request(name, {"text": rest}, text)
-    if name in ("meetings", "subscribe", "unsubscribe", "help", "sync"):
+    if commands.get(name).usage == name:  # no arguments: "help me" is help
         return Request(name, {}, text)
-    return Request("help", {}, text)
+    return Request(name, {"text": rest}, text)
 
 
 def _meeting_number(text: str) -> dict:
