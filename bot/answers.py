@@ -103,6 +103,9 @@ class DeadlinesAnswer:
     overdue: list[DeadlineView]
     more_upcoming: int = 0
     more_overdue: int = 0
+    due_from: dt.date | None = None  # the window asked for ("next week"), if one was
+    due_until: dt.date | None = None
+    overdue_only: bool = False
 
 
 @dataclass
@@ -246,11 +249,20 @@ def meetings(*, session: Session, now: dt.datetime, limit: int = 5,
 
 def next_deadlines(*, session: Session, now: dt.datetime, limit: int = 5,
                    work_stream: str | None = None, organisation: str | None = None,
-                   timezone: str = "Europe/Zurich") -> DeadlinesAnswer:
-    """The next open deadlines from today on, and the overdue ones apart."""
+                   timezone: str = "Europe/Zurich", due_from: dt.date | None = None,
+                   due_until: dt.date | None = None,
+                   overdue_only: bool = False) -> DeadlinesAnswer:
+    """The next open deadlines from today on, and the overdue ones apart; those due between
+    `due_from` and `due_until` (both included) when given; only the overdue if asked."""
     today = local_date(now, timezone)
     where = [Deadline.retired_at.is_(None), Deadline.status == "open",
              Deadline.due_on.is_not(None)]
+    if due_from is not None:
+        where.append(Deadline.due_on >= due_from)
+    if due_until is not None:
+        where.append(Deadline.due_on <= due_until)
+    if overdue_only:
+        where.append(Deadline.due_on < today)
     scope = "all"
     if work_stream:
         found = find_work_streams(session, work_stream)
@@ -260,7 +272,8 @@ def next_deadlines(*, session: Session, now: dt.datetime, limit: int = 5,
         found_orgs = find_organisations(session, organisation)
         where.append(col(Deadline.owner_organisation_id).in_([o.id for o in found_orgs[:1]]))
         scope = found_orgs[0].acronym if found_orgs else f"{organisation!r} (unknown)"
-    upcoming = _with_names(session, [*where, Deadline.due_on >= today], limit)
+    upcoming = [] if overdue_only else _with_names(session, [*where, Deadline.due_on >= today],
+                                                   limit)
     overdue = _with_names(session, [*where, Deadline.due_on < today], limit)
     total, late = session.exec(select(
         func.count(), func.coalesce(func.sum(case((Deadline.due_on < today, 1), else_=0)), 0),
@@ -270,6 +283,7 @@ def next_deadlines(*, session: Session, now: dt.datetime, limit: int = 5,
         upcoming=[_deadline_view(*row, today) for row in upcoming],
         overdue=[_deadline_view(*row, today) for row in overdue],
         more_upcoming=total - late - len(upcoming), more_overdue=late - len(overdue),
+        due_from=due_from, due_until=due_until, overdue_only=overdue_only,
     )
 
 

@@ -8,12 +8,10 @@ import unicodedata
 from sqlmodel import Session, select
 
 from store.models import Organisation, Person, WorkStream
+from store.words import CARDINALS, ORDINALS
 
-_NUMBER_WORDS = {
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "first": "1", "second": "2", "third": "3",
-    "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7", "i": "1", "ii": "2", "iii": "3",
-}
+_NUMBER_WORDS = {word: str(n) for word, n in (CARDINALS | ORDINALS).items()} | {
+    "i": "1", "ii": "2", "iii": "3"}
 _STREAM_NUMBER = re.compile(r"\b(?:ws|work ?streams?|streams?)\s*#?\s*(\d+)\b")
 _FILLER = {"the", "a", "an", "of", "for", "on", "about", "is", "who", "leads", "lead", "leading"}
 
@@ -85,5 +83,10 @@ def find_people(session: Session, query: str) -> list[Person]:
     exact = [p for p in people if fold(p.name) == q or p.slack_user_id == query.strip()]
     if exact:
         return exact
-    words = q.split()
-    return [p for p in people if all(w in fold(p.name).split() for w in words)]
+    words = _name_words(q)
+    return [p for p in people if all(w in _name_words(fold(p.name)) for w in words)]
+
+
+def _name_words(name: str) -> list[str]:
+    """A name's words, a double name's parts apart: "Pitkanen" finds Pitkänen-Brunnsberg."""
+    return name.replace("-", " ").split()

@@ -122,10 +122,11 @@ def ask(
             if person is None:
                 raise NotFound(f"--as {as_email}: no such person in the store")
             asker = Asker(person=person, timezone=person.timezone)
-        result = answer(request, session=session, now=rt.now(), asker=asker)
+        result = answer(request, session=session, now=rt.now(), asker=asker,
+                        slash=rt.config.slack.command)
         rendered = render_text.render(result)
     if as_json:
-        payload = {"command": request.command, "args": request.args,
+        payload = {"command": request.command, "args": to_jsonable(request.args),
                    "answer": to_jsonable(result), "text": rendered}
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     else:

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-_MONTHS = {
+MONTHS = {
     name: number
     for number in range(1, 13)
     for name in {
@@ -39,11 +39,11 @@ def _year(token: str) -> int:
 
 def _month(token: str, text: str) -> tuple[int, int | None]:
     m = _MONTH_YEAR.match(token.strip().lower())
-    if not m or m.group("month") not in _MONTHS:
+    if not m or m.group("month") not in MONTHS:
         raise ValueError(f"cannot read {text!r} as a date or period (e.g. 2017-11-30, "
                          "'November 2017', 'Sept-Dec 16', 'Ongoing')")
     year = _year(m.group("year")) if m.group("year") else None
-    return _MONTHS[m.group("month")], year
+    return MONTHS[m.group("month")], year
 
 
 def _last_day(year: int, month: int) -> dt.date:

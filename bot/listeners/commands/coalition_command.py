@@ -10,14 +10,14 @@ thread for it on every request it takes.)
 
 from __future__ import annotations
 
-from bot import blocks, forms
+from bot import blocks, commands, forms
 from bot.desk import later
 from bot.dispatch import PUBLIC
 from bot.router import parse
 from bot.writes import Done, NeedsModal
 from store.engine import unit_of_work
 
-_DEFERRED = ("sync", "minutes", "meeting", "deadline")
+_DEFERRED = commands.names(defers=True)
 
 
 def register(app, desk) -> None:
