@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 MAX_DEPTH = 40  # Block Kit nests a dozen levels at most; deeper is not a Slack request
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -86,8 +86,10 @@ def checked(data: Any) -> dict[str, Any]:
     return data
 
 
-# The shapes read by Bolt (`slack_bolt.request.internals`, its listener matchers) and by our
-# listeners. Fields Slack sends as null are `| None`; the others must be what they say.
+# The shapes read by Bolt (`slack_bolt.request.internals`, `payload_utils`, its listener
+# matchers) and by our listeners. Fields Slack sends as null are `| None`; `| UnsetType`: may
+# be missing, never null (Bolt reads them as `body.get("event", {}).get(...)`); the others
+# must be what they say.
 
 Ts = Annotated[str, Meta(pattern=r"^(\d{1,12}(\.\d{1,9})?)?$")]  # "1507280000.000100"
 Url = Annotated[str, Meta(pattern=r"^(https?://\S+)?$")]
@@ -139,10 +141,10 @@ class _Event(_Loose):
     bot_id: str | None = None
     user_team: str | None = None
     team: str | None = None
-    message: _Message | None = None
-    previous_message: _Message | None = None
+    message: _Message | UnsetType = UNSET
+    previous_message: _Message | UnsetType = UNSET
     files: list[_File] = []
-    item: _Item | None = None
+    item: _Item | UnsetType = UNSET
     assistant_thread: dict | None = None
     inputs: dict | None = None
     bot_access_token: str | None = None
@@ -174,11 +176,11 @@ class _ViewState(_Loose):
 
 
 class _View(_Loose):
+    type: str
     id: str = ""
-    type: str = ""
     callback_id: str = ""
     private_metadata: str = ""
-    state: _ViewState | None = None
+    state: _ViewState | UnsetType = UNSET
     team_id: str | None = None
     app_installed_team_id: str | None = None
 
@@ -201,7 +203,7 @@ class _Envelope(_Loose):
     is_ext_shared_channel: bool | None = None
     event_id: str = ""
     event_time: int | None = None
-    event: _Event | None = None
+    event: _Event | UnsetType = UNSET
     authorizations: list[_Authorization] | None = None
     # slash commands
     command: str = ""
@@ -212,16 +214,23 @@ class _Envelope(_Loose):
     response_url: Url = ""
     # interactivity
     callback_id: str = ""
-    user: _Named | None = None
+    user: _Named | UnsetType = UNSET
     team: _Named | str | None = None
     enterprise: _Named | str | None = None
     channel: _Named | str | None = None
     container: dict | None = None
     message: dict | None = None
-    actions: Annotated[list[_Action], Meta(min_length=1)] | None = None
-    view: _View | None = None
-    response_urls: list[_ResponseUrl] | None = None
+    actions: Annotated[list[_Action], Meta(min_length=1)] | UnsetType = UNSET
+    view: _View | UnsetType = UNSET
+    response_urls: list[_ResponseUrl] | UnsetType = UNSET
     thread_ts: Ts = ""
     function_data: dict | None = None
     function_execution_id: str | None = None
     bot_access_token: str | None = None
+
+    def __post_init__(self) -> None:
+        """What one field alone does not say (each would stop Bolt with a KeyError)."""
+        if self.type == "interactive_message" and self.callback_id and not self.actions:
+            raise ValueError("an interactive message without actions")
+        if self.type == "workflow_step_edit" or (self.view and self.view.type == "workflow_step"):
+            raise ValueError("workflow steps from apps are retired")

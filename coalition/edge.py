@@ -8,7 +8,7 @@
   runs only once the headers are in (uvicorn issue #157, "--timeout-request-start"), so a
   client sending half a request would hold its connection for ever.
 - `BodyLimit`: 413 as soon as `Content-Length` or the bytes read pass the limit; the rest is
-  never read, and the connection is closed.
+  never kept.
 - `QueryGuard`: 400 for a control character in the query string (a CR would reach the
   calendar's name, a header of its own).
 - `ErrorBoundary`: the one place the unexpected ends: logged with the traceback and a request
@@ -99,8 +99,13 @@ def _header(scope, name: bytes) -> bytes | None:
 
 
 class BodyLimit:
-    """413 for a body over `max_bytes`: at once when Content-Length says so, else as soon as
-    the bytes read pass it; nothing more is read, and the connection closes."""
+    """413 for a body over `max_bytes`, never kept in memory.
+
+    A declared Content-Length over the limit is answered before a byte of the body is read,
+    and the connection closed. A body that passes the limit while it is read (chunked) is
+    answered 413 at that point and the rest is dropped as it arrives (by uvicorn, once the
+    response is sent), within the request deadline: closing a connection whose client is
+    still sending resets it, and the client would never read the 413."""
 
     def __init__(self, app, *, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
@@ -135,10 +140,11 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
-            await self._refuse(send)
+            await self._refuse(send, close=False)
 
-    async def _refuse(self, send) -> None:
-        await _plain(send, 413, f"The request body is over {self.max_bytes} bytes.", close=True)
+    async def _refuse(self, send, *, close: bool = True) -> None:
+        await _plain(send, 413, f"The request body is over {self.max_bytes} bytes.",
+                     close=close)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

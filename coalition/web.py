@@ -82,13 +82,15 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None, *,
 
 def server_config(app, config, **options):
     """uvicorn's configuration for `app` with the `[server]` limits: a request must arrive
-    within `request_timeout_seconds`; idle keep-alive connections close after 5 seconds;
-    headers are at most 16 KiB (h11's incomplete-event limit)."""
+    within `request_timeout_seconds`; an idle keep-alive connection closes after 5 seconds
+    (or that timeout, if shorter); headers are at most 16 KiB (h11's incomplete-event
+    limit)."""
     import uvicorn
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-    protocol = deadline_protocol(AutoHTTPProtocol, config.server.request_timeout_seconds)
-    return uvicorn.Config(app, http=protocol, timeout_keep_alive=5,
+    timeout = config.server.request_timeout_seconds
+    return uvicorn.Config(app, http=deadline_protocol(AutoHTTPProtocol, timeout),
+                          timeout_keep_alive=min(5, timeout),
                           h11_max_incomplete_event_size=16 * 1024, **options)
 
 
