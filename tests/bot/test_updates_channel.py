@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -12,6 +13,8 @@ from store.models import MemberUpdate, Organisation, SlackEvent
 from tests.bot.conftest import TATIANA, UPDATES
 from tests.bot.test_slack_events import _wait, post
 from tests.conftest import LogRecorder
+
+SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 
 def _updates(slack) -> list[MemberUpdate]:
@@ -80,6 +83,7 @@ def test_text_postgresql_refuses_is_cleaned_not_fatal(slack):
     assert _updates(slack)[0].text == "BRS launched the toolkit (in French too)"
 
 
+@SQLITE_ONLY  # how events are read; storing them runs on both
 def test_an_edit_known_only_by_the_previous_messages_ts_is_followed(slack):
     """bolt-python's fixtures (and Slack, for some clients) give the edited message no `ts`:
     only `previous_message.ts` names the message that changed."""
@@ -96,6 +100,7 @@ def test_an_edit_known_only_by_the_previous_messages_ts_is_followed(slack):
     assert _updates(slack)[0].text == "UNITAR report out (edited)"
 
 
+@SQLITE_ONLY  # how events are read; storing them runs on both
 def test_a_file_and_a_me_message_are_the_posters_organisations_updates(slack):
     slack.event(post(TATIANA, "Our e-waste guidance, in English", "1507280000.000700",
                      subtype="file_share", files=[{"id": "F1", "title": "Guidance.pdf"}]),
