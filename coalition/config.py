@@ -170,6 +170,8 @@ class FeedsConfig(_Section):
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8000
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
+    request_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 15.0
 
 
 class LogConfig(_Section):

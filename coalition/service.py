@@ -161,13 +161,14 @@ def listen(host: str, port: int):
     return sock
 
 
-def _uvicorn_server(runtime: Runtime):
+def _uvicorn_server(runtime: Runtime, worker: Worker | None = None):
     import uvicorn
 
-    from coalition.web import create_app
+    from coalition.web import create_app, server_config
 
-    return uvicorn.Server(uvicorn.Config(create_app(runtime), log_level=runtime.config.log.level,
-                                         proxy_headers=True))
+    app = create_app(runtime, unrecorded=worker.unrecorded if worker else None)
+    return uvicorn.Server(server_config(app, runtime.config, log_level=runtime.config.log.level,
+                                        proxy_headers=True))
 
 
 def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
@@ -194,8 +195,8 @@ def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
 def run_all(runtime: Runtime, *, host: str, port: int) -> None:
     """HTTP and jobs in one process (`coalition run`); a clean stop on SIGTERM/SIGINT."""
     sock = listen(host, port)
-    server = _uvicorn_server(runtime)
     worker = make_worker(runtime)
+    server = _uvicorn_server(runtime, worker)
     worker.install_signal_handlers()
     with _single_worker_guard(runtime):
         http = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="http",

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from sqlmodel import Session, select
 
 from store.models import Person
+
+# A person's token (`secrets.token_urlsafe(24)`: 32 characters), with its 32-hex-digit HMAC when
+# links are signed.
+_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}(\.[0-9a-f]{32})?$")
+
+
+def well_formed(signed: str) -> bool:
+    """Whether a link's token has the shape of one we make (checked before any lookup)."""
+    return bool(_SHAPE.match(signed))
 
 
 def sign(token: str, secret: str) -> str:

@@ -50,7 +50,7 @@ def register(app, desk) -> None:
         if isinstance(result, NeedsModal):
             view = _form(result)
             if view is not None:
-                client.views_open(trigger_id=command["trigger_id"], view=view)
+                client.views_open(trigger_id=command.get("trigger_id", ""), view=view)
                 return
             result = Done(f"There is no {result.kind} {result.key!r}; "
                           f"`{result.kind} add` creates one.")
