@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import answers, writes
 from bot.answers import HelpAnswer
 from bot.headlines import latest_news
 from bot.router import Request
 from store.models import Organisation, Person
+from store.people import secretariat
 
 
 @dataclass
@@ -55,7 +56,8 @@ def answer(request: Request, *, session: Session, now: dt.datetime, asker: Asker
                                       "cannot be answered; try `deadlines org ACRONYM`.")
             return answers.next_deadlines(
                 session=session, now=now, limit=args.get("limit", 5),
-                work_stream=args.get("work_stream"), organisation=organisation, timezone=tz)
+                work_stream=args.get("work_stream"), organisation=organisation, timezone=tz,
+                mine=asker.person if args.get("mine") else None)
         case "lead":
             return answers.who_leads(session=session, query=args["query"], now=now,
                                      timezone=tz)
@@ -111,5 +113,4 @@ def _secretariat_form(command: str, text: str, *, session: Session, now: dt.date
 
 
 def _secretariat(session: Session) -> list[str]:
-    return list(session.exec(select(Person.name).where(
-        Person.role == "secretariat", Person.retired_at.is_(None)).order_by(Person.name)))
+    return [p.name for p in secretariat(session=session)]

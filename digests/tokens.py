@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from store.models import Person
+from store.people import person_by_token
 
 
 def sign(token: str, secret: str) -> str:
@@ -28,4 +29,4 @@ def person_for(session: Session, signed: str, secret: str) -> Person | None:
         return None
     if secret and not hmac.compare_digest(sign(token, secret), signed):
         return None
-    return session.exec(select(Person).where(Person.unsubscribe_token == token)).first()
+    return person_by_token(session=session, token=token)
