@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -82,6 +83,11 @@ def parse_period(value: str | dt.date) -> Period:
     if isinstance(value, dt.date):
         _day(value)
         return Period(value.isoformat(), value, value)
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=4096)  # a data file writes the same periods over and over
+def _parse_text(value: str) -> Period:
     text = " ".join(value.split())
     if not text:
         raise ValueError("the due date is empty (e.g. 2017-11-30, 'November 2017', 'Ongoing')")
