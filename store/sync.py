@@ -169,7 +169,7 @@ _GUARDED = (("organisations", Organisation, "acronym"), ("people", Person, "emai
             ("deadlines", Deadline, "key"))
 
 
-def _refuse_mass_retirement(session: Session, data: DataFile) -> None:
+def _refuse_mass_retirement(session: Session, data: DataFile, source: str) -> None:
     """SyncRefused when the file would retire more than half of any kind of item stored."""
     in_file = {
         "organisations": {o.acronym.lower() for o in data.organisations},
@@ -190,16 +190,16 @@ def _refuse_mass_retirement(session: Session, data: DataFile) -> None:
             over.append(f"{gone} of {len(stored)} {label}")
     if over:
         raise SyncRefused(
-            "the file would retire " + ", ".join(over) + " (more than half of what is "
+            f"{source} would retire " + ", ".join(over) + " (more than half of what is "
             "stored); nothing was changed",
             hint="if the file is right, run `coalition sync --allow-retire`")
 
 
 def sync_data(*, session: Session, data: DataFile, now: dt.datetime,
-              allow_retire: bool = False) -> SyncReport:
+              allow_retire: bool = False, source: str = "the data file") -> SyncReport:
     """Write the validated data file to the store; the caller commits."""
     if not allow_retire:
-        _refuse_mass_retirement(session, data)
+        _refuse_mass_retirement(session, data, source)
     s = _Syncer(session, now)
     org_ids = _organisations(s, data)
     person_ids = _people(s, data, org_ids)
@@ -426,4 +426,4 @@ def sync_file(*, session: Session, path: Path, now: dt.datetime,
     """Validate the file, then write it; raises DataFileError before touching the store."""
     with _without_collections():
         return sync_data(session=session, data=load_data_file(path), now=now,
-                         allow_retire=allow_retire)
+                         allow_retire=allow_retire, source=str(path))

@@ -205,7 +205,7 @@ def test_the_data_file_watcher_refuses_a_file_that_would_retire_most_logs_it_onc
     with caplog.at_level(logging.WARNING, logger="coalition.service"):
         said = watcher(NOW + dt.timedelta(minutes=1), stop)
         again = watcher(NOW + dt.timedelta(minutes=2), stop)
-    assert said.startswith("refused: the file would retire 14 of 14 organisations")
+    assert said.startswith(f"refused: {data} would retire 14 of 14 organisations")
     assert again == "unchanged"
     assert dump(example_engine) == before
     (record,) = [r for r in caplog.records if "not synced" in r.getMessage()]

@@ -214,7 +214,7 @@ def test_sync_cli_refuses_an_empty_file_with_the_counts_and_allow_retire_imports
     refused = run_cli("sync", str(empty), env=env)
     assert refused.returncode == 2, refused.stderr
     lines = refused.stderr.splitlines()
-    assert lines[0].startswith("error: the file would retire 14 of 14 organisations")
+    assert lines[0].startswith(f"error: {empty} would retire 14 of 14 organisations")
     assert lines[1] == "hint: if the file is right, run `coalition sync --allow-retire`"
     assert "Traceback" not in refused.stderr
     allowed = run_cli("sync", "--allow-retire", str(empty), env=env)
