@@ -220,3 +220,19 @@ def test_sync_cli_refuses_an_empty_file_with_the_counts_and_allow_retire_imports
     allowed = run_cli("sync", "--allow-retire", str(empty), env=env)
     assert allowed.returncode == 0, allowed.stderr
     assert "retired 7 agenda items, 22 deadlines" in " ".join(allowed.stdout.split())
+
+
+def test_a_slack_id_the_file_gives_moves_from_whoever_the_bot_remembered_with_it(example_engine,
+                                                                              tmp_path):
+    with unit_of_work(example_engine) as session:
+        nelson = session.exec(select(Person).where(
+            Person.email == "nelson.manda@example.org")).one()
+        nelson.slack_user_id = "U0TATIANA"  # remembered from Slack, before an address change
+    data = tmp_path / "data.toml"
+    data.write_text(EXAMPLE.read_text().replace(
+        'name = "Tatiana Terekhova"', 'name = "Tatiana Terekhova"\nslack_user_id = "U0TATIANA"'))
+    assert _sync(example_engine, data).updated == {"people": 1}
+    with Session(example_engine) as session:
+        holders = session.exec(select(Person.email).where(
+            Person.slack_user_id == "U0TATIANA")).all()
+    assert holders == ["tatiana.terekhova@example.org"]
