@@ -24,9 +24,9 @@ def midnight(day: dt.date, zone: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0, 0), ZoneInfo(zone)).astimezone(dt.UTC)
 
 
-def add_due_on_the_15th(example_engine):
+def add_due_on_the_15th(engine):
     """An action item due on 15 November 2017, owned by BRS, UNESCAP and DFS together."""
-    with unit_of_work(example_engine) as session:
+    with unit_of_work(engine) as session:
         item = Deadline(key="comments-due", title=TITLE, due_text=DUE.isoformat(),
                         starts_on=DUE, due_on=DUE, kind="action", origin="slack")
         session.add(item)
@@ -34,6 +34,6 @@ def add_due_on_the_15th(example_engine):
         orgs = session.exec(select(Organisation.id).where(
             Organisation.acronym.in_(["BRS", "UNESCAP", "DFS"]))).all()
         set_owners(session=session, deadline=item, organisation_ids=list(orgs))
-    return example_engine
+    return engine
 
 

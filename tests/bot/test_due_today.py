@@ -17,9 +17,9 @@ from store.models import Person
 from tests.due_today import COALITION, DUE, READERS, TITLE, add_due_on_the_15th, midnight
 
 
-@pytest.fixture
-def due_on_the_15th(example_engine):
-    return add_due_on_the_15th(example_engine)
+@pytest.fixture(scope="module")
+def due_on_the_15th(shared_example_engine):
+    return add_due_on_the_15th(shared_example_engine)
 
 
 def _seen(engine, email: str, now: dt.datetime) -> dict:

@@ -290,6 +290,16 @@ def test_a_deadline_marked_done_in_slack_stays_done_through_syncs_of_the_unchang
     assert "Distribute draft Terms of Reference" not in listed
 
 
+def _sync(slack) -> None:
+    """The unchanged example synced again (as the worker does when the file is touched)."""
+    from store.engine import unit_of_work
+    from store.sync import sync_file
+    from tests.conftest import EXAMPLE, NOW
+
+    with unit_of_work(slack.runtime.engine) as session:
+        assert not sync_file(session=session, path=EXAMPLE, now=NOW).changed
+
+
 def _submit(slack, view: dict, values: dict, user=HOSSEIN):
     state = {k: {"value": {"type": "plain_text_input", "value": v}} for k, v in values.items()}
     return slack.interact({
@@ -312,7 +322,7 @@ def test_a_meeting_edited_in_a_form_keeps_its_new_day_through_syncs_of_the_uncha
     assert initial["starts"] == "December 2017"  # as known: no day invented
     values = {k: v for k, v in initial.items() if v}
     assert _submit(slack, view, {**values, "starts": "2017-12-07 10:00"}).text == ""
-    _cli_sync(slack)
+    _sync(slack)
     text = text_of(ask(slack, "agenda 6", HOSSEIN))
     assert "Thursday 07 December 2017, 10:00" in text
     with Session(slack.runtime.engine) as session:
@@ -344,7 +354,7 @@ def test_the_deadline_form_takes_co_owners_and_reopens_a_done_deadline(slack):
     values = {b["block_id"]: b["element"].get("initial_value") or "" for b in reopen["blocks"]}
     assert values["status"] == "done"
     assert _submit(slack, reopen, {**values, "status": "open"}).text == ""
-    _cli_sync(slack)
+    _sync(slack)
     from store.deadlines import owners_of
 
     with Session(slack.runtime.engine) as session:
