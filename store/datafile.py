@@ -34,7 +34,9 @@ from pydantic import (
 )
 
 from coalition.errors import InputError
-from store.datafile_problems import Problems, decode, raw_problems
+from store.datafile_checks import raw_problems
+from store.datafile_problems import Problems
+from store.datafile_text import decode
 from store.periods import YEARS, parse_period
 
 MAX_BYTES = 64 * 1024 * 1024

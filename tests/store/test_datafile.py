@@ -10,7 +10,7 @@ import re
 import pytest
 
 from store.datafile import DataFileError, load_data_file
-from store.datafile_problems import LineIndex
+from store.datafile_text import LineIndex
 from store.engine import unit_of_work
 from store.sync import sync_file
 from tests.conftest import EXAMPLE, NOW, run_cli
