@@ -167,9 +167,9 @@ def owners_of(*, session: Session, deadline_ids: Iterable[int],
 
 def named(*, session: Session, deadlines: list[Deadline]) -> list[Named]:
     """The deadlines with their names (owners, owner person, work stream)."""
-    rows = _named_rows(session, [col(Deadline.id).in_([d.id for d in deadlines])], None) \
-        if deadlines else []
-    by_id = {r.deadline.id: r for r in rows}
+    ids = [d.id for d in deadlines]
+    by_id = {r.deadline.id: r for at in range(0, len(ids), 500)
+             for r in _named_rows(session, [col(Deadline.id).in_(ids[at:at + 500])], None)}
     found = [by_id[d.id] for d in deadlines if d.id in by_id]
     _add_owners(session, found)
     return found

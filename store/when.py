@@ -7,7 +7,6 @@ into the reader's timezone); only a timed meeting is shown at the reader's time.
 
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 TO_BE_CONFIRMED = "date to be confirmed"
@@ -21,8 +20,3 @@ def imprecise_when(meeting) -> str | None:
     if meeting.precision == "month":
         return f"{start:%B %Y} ({TO_BE_CONFIRMED})"
     return f"{start:%A %d %B %Y}"
-
-
-def local_start(meeting, timezone: str) -> dt.datetime:
-    """The meeting's start in the reader's timezone (for a timed meeting)."""
-    return meeting.starts_at.astimezone(ZoneInfo(timezone))
