@@ -118,6 +118,9 @@ def _deadlines(a: DeadlinesAnswer) -> list[dict]:
                                   + "\n".join(map(_deadline, a.overdue))))
     if a.more_overdue:
         blocks.append(context(f"… and {a.more_overdue} more overdue"))
+    if a.mine:
+        blocks.append(section("*Your open action items*\n" + (
+            "\n".join(map(_deadline, a.actions)) or "_None._")))
     return blocks
 
 

@@ -49,8 +49,11 @@ def validity(request: Request, answer, *, now: dt.datetime, timezone: str) -> Va
             return Validity(since=now, day=local_date(now, timezone), timezone=timezone)
         case "meeting" if isinstance(answer, AgendaAnswer):
             meeting = answer.meeting
-            if request.args.get("number") is not None or meeting is None:
-                return Validity(since=now)  # a numbered meeting; or none to come, ever
+            if meeting is None:
+                return Validity(since=now)  # none to come, ever
+            if request.args.get("number") is not None:  # upcoming until it is over, then held
+                over = over_at(meeting)
+                return Validity(since=now, until=over if over > now else None)
             # The next meeting stays the next one (those before it are over for good) until it
             # is over, or falls out of `upcoming_meetings`' window.
             return Validity(since=now, until=min(over_at(meeting),

@@ -90,7 +90,8 @@ class Desk:
                 with unit_of_work(self.engine) as session:
                     report = sync_file(session=session, path=path, now=self.now())
             except DataFileError as e:
-                return Done(f"The data file was not imported, nothing changed: {e}")
+                hint = f" ({e.hint})" if e.hint else ""
+                return Done(f"The data file was not imported, nothing changed: {e}{hint}")
             return Done(f"Synced {path.name}: {report.summary()}")
         return self.post_minutes(later.text.strip(), client=client, user_id=user_id)
 
@@ -98,13 +99,13 @@ class Desk:
         """The meeting's minutes draft (DOCX), posted to the asker as a file in a DM."""
         from digests.minutes.actions import sync_actions
         from digests.minutes.draft import build_draft
-        from digests.minutes.notes import find_meeting
         from digests.minutes.render import render_minutes
+        from store.meetings import find_meeting
 
         if not ref:
             return Done("Write `minutes N`, e.g. `minutes 5` for the 5th IMG meeting.")
         with unit_of_work(self.engine) as session:
-            meeting = find_meeting(session, ref)
+            meeting = find_meeting(session=session, ref=ref)
             if meeting is None:
                 return Done(f"There is no meeting {ref!r}; try `meetings`.")
             sync_actions(session=session, meeting=meeting, now=self.now())

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import commands
 from bot.answers import HelpAnswer
 from bot.router import Request
 from bot.writes import Refused
 from store.models import Organisation, Person
+from store.people import secretariat
 
 
 @dataclass
@@ -88,5 +89,4 @@ def handle(request: Request, *, session: Session, now: dt.datetime, asker: Asker
 
 
 def _secretariat(session: Session) -> list[str]:
-    return list(session.exec(select(Person.name).where(
-        Person.role == "secretariat", Person.retired_at.is_(None)).order_by(Person.name)))
+    return [p.name for p in secretariat(session=session)]

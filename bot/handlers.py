@@ -32,7 +32,8 @@ def deadlines(args: dict, c: Context, *, overdue_only: bool = False):
     return answers.next_deadlines(
         session=c.session, now=c.now, limit=args.get("limit", 5),
         work_stream=args.get("work_stream"), organisation=organisation, timezone=c.timezone,
-        due_from=due_from, due_until=due_until, overdue_only=overdue_only)
+        due_from=due_from, due_until=due_until, overdue_only=overdue_only,
+        mine=c.asker.person if args.get("mine") else None)
 
 
 def overdue(args: dict, c: Context):

@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.dispatch import Asker
+from store import people
 from store.models import Person
 
 log = logging.getLogger("coalition.bot.identity")
@@ -53,23 +53,19 @@ class Workspace:
 
 
 def person_by_slack_id(session: Session, user_id: str) -> Person | None:
-    if not user_id:
-        return None
-    return session.exec(select(Person).where(
-        Person.slack_user_id == user_id, Person.retired_at.is_(None))).first()
+    return people.person_by_slack_id(session=session, user_id=user_id)
 
 
 def remember(session: Session, *, profile: SlackProfile) -> Person | None:
     """The person with the profile's email, now remembered under the Slack user id."""
     if not profile.email:
         return None
-    person = session.exec(select(Person).where(
-        func.lower(Person.email) == profile.email.lower(), Person.retired_at.is_(None))).first()
+    person = people.person_by_email(session=session, email=profile.email, current_only=True)
     if person is None:
         return None
     if person.slack_user_id != profile.user_id:
-        holder = session.exec(select(Person).where(  # retired or not: the id is unique
-            Person.slack_user_id == profile.user_id)).first()
+        holder = people.person_by_slack_id(session=session, user_id=profile.user_id,
+                                           current_only=False)  # the id is unique in all rows
         if holder is not None and holder.id != person.id:
             holder.slack_user_id = None  # the id moved to another address: follow Slack
             session.add(holder)

@@ -24,6 +24,7 @@ from bot.answers import (
 from bot.dispatch import Elsewhere
 from bot.headlines import NewsAnswer
 from bot.writes import Done, Later, NeedsModal, Refused
+from store.when import imprecise_when
 from store.words import plural
 
 ROLE_LABELS = {"lead": "Lead", "co-lead": "Co-lead", "support": "Support",
@@ -55,12 +56,10 @@ def render(answer) -> str:
 
 def when(meeting: MeetingView, timezone: str) -> str:
     """The meeting's date and time in the reader's timezone, as precise as it is known."""
+    imprecise = imprecise_when(meeting)
+    if imprecise is not None:
+        return imprecise
     zone = ZoneInfo(timezone)
-    start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
-    if meeting.precision == "month":
-        return f"{start:%B %Y} (date to be confirmed)"
-    if meeting.precision == "day":
-        return f"{start:%A %d %B %Y}"
     local = meeting.starts_at.astimezone(zone)
     text = f"{local:%A %d %B %Y, %H:%M}"
     if meeting.ends_at:
@@ -177,6 +176,9 @@ def deadlines_text(a: DeadlinesAnswer) -> str:
     lines += [deadline_line(d) for d in a.overdue]
     if a.more_overdue:
         lines.append(f"  … and {a.more_overdue} more overdue")
+    if a.mine:
+        lines.append("Your open action items:")
+        lines += [deadline_line(d) for d in a.actions] or ["  none"]
     return "\n".join(lines)
 
 

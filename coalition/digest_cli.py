@@ -44,19 +44,19 @@ def preview(
     """Render one person's digest without sending it."""
     import datetime as dt
 
-    from sqlmodel import Session, func, select
+    from sqlmodel import Session
 
     from digests.compose import compose
     from digests.content import Shared
     from digests.message import body
     from digests.period import period_at
-    from store.models import Person
+    from store.people import person_by_email
 
     rt = runtime_from(ctx, now=now, create=False)
     at = rt.now()
     period = period_at(at, rt.config.coalition.timezone)
     with Session(rt.engine) as session:
-        person = session.exec(select(Person).where(func.lower(Person.email) == to.lower())).first()
+        person = person_by_email(session=session, email=to)
         if person is None:
             raise NotFound(f"--to {to}: no such person in the store")
         shared = Shared.load(session, now=at, since=at - dt.timedelta(days=7),
@@ -116,15 +116,15 @@ def status(
     """How the period's deliveries stand: sent, pending, failed, ambiguous."""
     from sqlmodel import Session, select
 
-    from store.models import Digest, DigestDelivery, Person
+    from store.deliveries import deliveries_with_people
+    from store.models import Digest
 
     rt = runtime_from(ctx, now=now, create=False)
     target = _period(rt, period)
     with Session(rt.engine) as session:
         digest = session.exec(select(Digest).where(Digest.period == target.key)).first()
-        rows = [] if digest is None else session.exec(
-            select(DigestDelivery, Person).join(Person, DigestDelivery.person_id == Person.id)
-            .where(DigestDelivery.digest_id == digest.id).order_by(Person.email)).all()
+        rows = [] if digest is None else deliveries_with_people(session=session,
+                                                                digest_id=digest.id)
     data = [{"email": p.email, "status": d.status, "sent_at": d.sent_at and d.sent_at.isoformat(),
              "attempts": d.attempts, "error": d.error} for d, p in rows]
     if as_json:

@@ -19,9 +19,9 @@ MeetingArg = Annotated[str, typer.Argument(help="The meeting: its number (5) or 
 
 
 def _meeting(session, ref: str):
-    from digests.minutes.notes import find_meeting
+    from store.meetings import find_meeting
 
-    meeting = find_meeting(session, ref)
+    meeting = find_meeting(session=session, ref=ref)
     if meeting is None:
         raise NotFound(f"no meeting {ref!r}", hint="give its number (5) or its key (img-5); "
                        "`coalition ask meetings` lists them")
@@ -74,8 +74,10 @@ def import_(
         m = _meeting(session, meeting)
         added = import_notes(session=session, meeting=m, path=file, now=rt.now())
         actions = sync_actions(session=session, meeting=m, now=rt.now())
+    matched = f", {plural(actions.updated, 'next step')} matched to action items already " \
+        "listed" if actions.updated else ""
     out.print(f"{m.title}: {plural(added, 'note')} added, "
-              f"{plural(actions, 'action item')} created", markup=False)
+              f"{plural(actions.created, 'action item')} created{matched}", markup=False)
 
 
 @minutes_app.command()

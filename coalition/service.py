@@ -17,21 +17,30 @@ log = logging.getLogger("coalition.service")
 
 
 class DataFileWatcher:
-    """Re-sync the coalition data file whenever its content changes (and once at start)."""
+    """Re-sync the coalition data file whenever its content changes (and once at start).
+
+    It never retires more than half of what is stored (no `allow_retire`): a file emptied or
+    cut short while being edited is refused, logged, and not tried again until it changes;
+    `coalition sync --allow-retire` imports it if it is meant."""
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.last_digest: str | None = None
 
     def __call__(self, now: dt.datetime, stop: threading.Event) -> str:
-        from store.sync import sync_file
+        from store.sync import SyncRefused, sync_file
 
         path = self.runtime.config.path(self.runtime.config.coalition.data)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest == self.last_digest:
             return "unchanged"
-        with unit_of_work(self.runtime.engine) as session:
-            report = sync_file(session=session, path=path, now=now)
+        try:
+            with unit_of_work(self.runtime.engine) as session:
+                report = sync_file(session=session, path=path, now=now)
+        except SyncRefused as e:
+            self.last_digest = digest
+            log.warning("data file not synced: %s (%s)", e, e.hint)
+            return f"refused: {e}"
         self.last_digest = digest
         return report.summary()
 

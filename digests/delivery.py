@@ -40,7 +40,9 @@ from digests.ledger import Ledger
 from digests.period import Period
 from digests.personal import RenderCache
 from digests.transport import PermanentError, TransientError
+from store.deliveries import ambiguous_emails, people_of_deliveries
 from store.models import Digest, DigestDelivery, Person
+from store.people import subscribed_ids
 
 log = logging.getLogger("coalition.digest")
 
@@ -86,9 +88,7 @@ def prepare(*, session: Session, period: Period, now: dt.datetime) -> Digest:
                                "ends_at": period.ends_at, "created_at": now}])
     digest = session.exec(select(Digest).where(Digest.period == period.key)).one()
     have = select(DigestDelivery.person_id).where(DigestDelivery.digest_id == digest.id)
-    people = session.exec(select(Person.id).where(
-        Person.retired_at.is_(None), Person.digest_subscribed.is_(True),
-        col(Person.id).not_in(have))).all()
+    people = subscribed_ids(session=session, excluding=have)
     _insert(session, DigestDelivery, [{"digest_id": digest.id, "person_id": pid,
                                        "status": "pending"} for pid in people])
     return digest
@@ -237,9 +237,7 @@ def _people(engine: Engine, ids: list[int]) -> dict[int, Person]:
     if not ids:
         return {}
     with Session(engine) as session:
-        return {d_id: person for d_id, person in session.exec(
-            select(DigestDelivery.id, Person).join(Person, DigestDelivery.person_id == Person.id)
-            .where(col(DigestDelivery.id).in_(ids)))}
+        return people_of_deliveries(session=session, ids=ids)
 
 
 def _release(engine: Engine, ids: list[int]) -> None:
@@ -328,7 +326,5 @@ def _summarise(engine: Engine, digest_id: int, report: SendReport) -> SendReport
         for status, n in session.exec(select(DigestDelivery.status, func.count()).where(
                 DigestDelivery.digest_id == digest_id).group_by(DigestDelivery.status)):
             report.counts[status] = n
-        report.ambiguous = list(session.exec(
-            select(Person.email).join(DigestDelivery, DigestDelivery.person_id == Person.id)
-            .where(DigestDelivery.digest_id == digest_id, DigestDelivery.status == "ambiguous")))
+        report.ambiguous = ambiguous_emails(session=session, digest_id=digest_id)
     return report

@@ -10,9 +10,10 @@ import hashlib
 import hmac
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from store.models import Person
+from store.people import person_by_token
 
 # A person's token (`secrets.token_urlsafe(24)`: 32 characters), with its 32-hex-digit HMAC when
 # links are signed.
@@ -38,4 +39,4 @@ def person_for(session: Session, signed: str, secret: str) -> Person | None:
         return None
     if secret and not hmac.compare_digest(sign(token, secret), signed):
         return None
-    return session.exec(select(Person).where(Person.unsubscribe_token == token)).first()
+    return person_by_token(session=session, token=token)

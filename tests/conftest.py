@@ -55,7 +55,11 @@ def _pg_schema_url(schema: str) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     """A fresh, empty store URL on each backend."""
-    if request.param == "sqlite":
+    yield from _store_url(request.param, tmp_path)
+
+
+def _store_url(backend: str, tmp_path: Path):
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
     if not PG_URL:
@@ -87,6 +91,19 @@ def example_engine(engine):
     with unit_of_work(engine) as session:
         sync_file(session=session, path=EXAMPLE, now=NOW)
     return engine
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_example_engine(request, tmp_path_factory):
+    """The example synced once for a whole module, on each backend: for tests that only read
+    (or put back what they change)."""
+    for url in _store_url(request.param, tmp_path_factory.mktemp("shared")):
+        eng = make_engine(url)
+        upgrade(eng)
+        with unit_of_work(eng) as session:
+            sync_file(session=session, path=EXAMPLE, now=NOW)
+        yield eng
+        eng.dispose()
 
 
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,

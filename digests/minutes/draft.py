@@ -12,9 +12,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from store.models import AgendaItem, Attendance, MeetingNote, Organisation, Person
+from store.meetings import agenda_items
+from store.meetings import participants as present_participants
+from store.models import MeetingNote, Organisation, Person
+from store.notes import meeting_notes
+from store.organisations import organisations
 
 _ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh",
              "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth",
@@ -91,7 +95,7 @@ def _of(org: Organisation) -> str:
 
 def build_draft(*, session: Session, meeting, now: dt.datetime) -> MinutesDraft:
     """The draft of `meeting` from its agenda, participants and notes."""
-    orgs = {o.id: o for o in session.exec(select(Organisation))}
+    orgs = organisations(session=session)
     tz = ZoneInfo(meeting.timezone)
     start = meeting.starts_at.astimezone(tz)
     chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
@@ -111,11 +115,8 @@ def build_draft(*, session: Session, meeting, now: dt.datetime) -> MinutesDraft:
         introduction.append(purpose)
     introduction.append("The list of meeting participants is provided in Annex I.")
 
-    items = session.exec(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.retired_at.is_(None),
-    ).order_by(AgendaItem.number)).all()
-    notes = session.exec(select(MeetingNote).where(MeetingNote.meeting_id == meeting.id)
-                         .order_by(MeetingNote.position, MeetingNote.id)).all()
+    items = agenda_items(session=session, meeting=meeting)
+    notes = meeting_notes(session=session, meeting=meeting)
     sections = []
     for item in items:
         section = Section(item.number + 2, item.title)
@@ -131,12 +132,8 @@ def build_draft(*, session: Session, meeting, now: dt.datetime) -> MinutesDraft:
                                                     note.speaker, note.text))
         sections.append(section)
 
-    rows = session.exec(select(Attendance, Person).join(Person, Attendance.person_id == Person.id)
-                        .where(Attendance.meeting_id == meeting.id,
-                               Attendance.retired_at.is_(None), Attendance.present.is_(True))
-                        .order_by(Attendance.position)).all()
     participants = []
-    for n, (_, person) in enumerate(rows, start=1):
+    for n, person in enumerate(present_participants(session=session, meeting=meeting), start=1):
         org = orgs.get(person.organisation_id)
         name = f"{person.title} {person.name}".strip()
         if chair and person.id == chair.id:

@@ -10,23 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from coalition.errors import InputError
-from store.models import AgendaItem, Meeting, MeetingNote, Organisation, Person
+from store import meetings as meeting_store
+from store.models import Meeting, MeetingNote
+from store.names import organisation_named, owners_named, person_named
+from store.notes import note_by_fingerprint, note_count
+from store.periods import trailing_period
 from store.textfile import read_text
-
-
-def fold(text: str) -> str:
-    """Lower case without accents or punctuation, for matching names people type."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
 class NotesError(InputError):
@@ -41,6 +36,7 @@ class ParsedNote:
     organisation: str = ""
     owner: str = ""
     due_on: dt.date | None = None
+    due_text: str = ""  # a next step due within a month or period: "in November 2017"
 
 
 _SPEAKER = re.compile(r"^(?P<who>(?:Mr|Ms|Mrs|Dr|Prof)\.?\s[^():]+?)\s*(?:\((?P<org>[^)]+)\))?:"
@@ -70,8 +66,11 @@ def parse_note(text: str) -> ParsedNote:
                     due = dt.date.fromisoformat(m.group("due"))
                 except ValueError as e:
                     raise ValueError(f"'{m.group('due')}' is not a date") from e
-            return ParsedNote("next_step", _body(m.group("action")), owner=m.group("owner"),
-                              due_on=due)
+            action, period = m.group("action"), None
+            if due is None:  # "... in November 2017": kept in the sentence, and as its due
+                _, period = trailing_period(action)
+            return ParsedNote("next_step", _body(action), owner=m.group("owner"), due_on=due,
+                              due_text=period.text if period else "")
     if m := _SPEAKER.match(text):
         return ParsedNote("discussion", _body(m.group("text")), speaker=m.group("who").strip(),
                           organisation=(m.group("org") or "").strip())
@@ -106,66 +105,47 @@ def parse_notes_file(path: Path) -> list[tuple[int, int, ParsedNote]]:
     return notes
 
 
-def find_meeting(session: Session, ref: str, series: str = "IMG") -> Meeting | None:
-    """A meeting by number in the series (`5`) or by key (`img-5`)."""
-    query = select(Meeting).where(Meeting.retired_at.is_(None))
-    if ref.strip().isdigit():
-        return session.exec(query.where(Meeting.number == int(ref),
-                                        func.lower(Meeting.series) == series.lower())).first()
-    return session.exec(query.where(Meeting.key == ref.strip())).first()
-
-
-def _organisation(session: Session, text: str) -> Organisation | None:
-    wanted = fold(text)
-    for org in session.exec(select(Organisation).where(Organisation.retired_at.is_(None))):
-        if wanted in {fold(org.acronym), fold(org.name), *map(fold, org.aliases)}:
-            return org
-    return None
+def find_meeting(session: Session, ref: str, series: str = meeting_store.MAIN_SERIES
+                 ) -> Meeting | None:
+    """A meeting by number in the series (`5`) or by key (`img-5`): `store.meetings`'."""
+    return meeting_store.find_meeting(session=session, ref=ref, series=series)
 
 
 def _speaker_organisation(session: Session, note: ParsedNote) -> int | None:
     if note.organisation:
-        org = _organisation(session, note.organisation)
+        org = organisation_named(session=session, text=note.organisation)
         return org.id if org else None
     if note.speaker:
-        name = fold(re.sub(r"^(?:Mr|Ms|Mrs|Dr|Prof)\.?\s", "", note.speaker))
-        for person in session.exec(select(Person)):
-            if fold(person.name) == name:
-                return person.organisation_id
+        person = person_named(session=session, name=note.speaker)
+        return person.organisation_id if person else None
     return None
 
 
-def _owner_organisation(session: Session, owner: str) -> int | None:
-    for word in re.split(r"\s*(?:,|\band\b|&)\s*", owner):
-        org = _organisation(session, word) if word else None
-        if org:
-            return org.id
-    return None
+def owner_organisations(session: Session, owner: str) -> list[int]:
+    """The organisations a next step's owner names, in order: "BRS and UNITAR" is both."""
+    return [org.id for org in owners_named(session=session, text=owner)] if owner else []
 
 
 def record_note(*, session: Session, meeting: Meeting, item_number: int, note: ParsedNote,
                 source: str, now: dt.datetime) -> tuple[MeetingNote, bool]:
     """Store the note once (by fingerprint); (the note, whether it is new). Caller commits."""
-    item = session.exec(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.number == item_number,
-        AgendaItem.retired_at.is_(None))).first()
+    item = meeting_store.agenda_item(session=session, meeting=meeting, number=item_number)
     if item is None:
         raise ValueError(f"{meeting.title} has no agenda item {item_number}")
     raw = f"{item.id}\n{note.kind}\n{note.speaker}\n{note.organisation}\n{note.owner}\n{note.text}"
     fingerprint = hashlib.sha256(raw.encode()).hexdigest()
-    existing = session.exec(select(MeetingNote).where(
-        MeetingNote.meeting_id == meeting.id, MeetingNote.fingerprint == fingerprint)).first()
+    existing = note_by_fingerprint(session=session, meeting=meeting, fingerprint=fingerprint)
     if existing is not None:
         return existing, False
-    position = session.exec(select(func.count()).where(
-        MeetingNote.meeting_id == meeting.id)).one()
+    position = note_count(session=session, meeting=meeting)
+    owners = owner_organisations(session, note.owner)
     row = MeetingNote(
         meeting_id=meeting.id, agenda_item_id=item.id, kind=note.kind,
         speaker=note.speaker or note.organisation or note.owner,
         speaker_organisation_id=_speaker_organisation(session, note),
-        owner_organisation_id=_owner_organisation(session, note.owner) if note.owner else None,
-        due_on=note.due_on, text=note.text, position=position, fingerprint=fingerprint,
-        source=source, created_at=now)
+        owner_organisation_id=owners[0] if owners else None,
+        due_on=note.due_on, due_text=note.due_text, text=note.text, position=position,
+        fingerprint=fingerprint, source=source, created_at=now)
     session.add(row)
     session.flush()
     return row, True
@@ -174,8 +154,7 @@ def record_note(*, session: Session, meeting: Meeting, item_number: int, note: P
 def import_notes(*, session: Session, meeting: Meeting, path: Path, now: dt.datetime) -> int:
     """Every note of the file, or none: a bad line raises before anything is stored."""
     notes = parse_notes_file(path)
-    items = set(session.exec(select(AgendaItem.number).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.retired_at.is_(None))))
+    items = {i.number for i in meeting_store.agenda_items(session=session, meeting=meeting)}
     for lineno, item, _ in notes:
         if item not in items:
             raise NotesError(f"{path}, line {lineno}: {meeting.title} has no agenda item {item} "

@@ -108,3 +108,12 @@ def test_a_kept_window_is_read_again_when_the_week_turns(slack):
             slack, "deadlines this week")["text"]
     set_clock(slack, "2017-12-04T00:00")
     assert "Deadlines due 4–10 December 2017" in ask(slack, "deadlines this week")["text"]
+
+
+def test_a_kept_agenda_of_a_numbered_meeting_says_held_once_the_meeting_is_over(slack):
+    known(slack, TATIANA)
+    set_clock(slack, "2017-10-05T17:29")
+    for _ in range(2):
+        assert "Status: upcoming" in text_of(ask(slack, "agenda 5"))
+    set_clock(slack, "2017-10-05T17:30")
+    assert "Status: held" in text_of(ask(slack, "agenda 5"))
