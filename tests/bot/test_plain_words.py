@@ -20,8 +20,9 @@ from tests.bot.test_slack_events import mention
 from tests.conftest import EXAMPLE, NOW, run_cli
 
 TOR = "Distribute draft Terms of Reference for Work Stream 1 and 2"
-TOR_WS1 = "Establish a draft Terms of Reference for Work Stream One"
-TOR_WS2 = "Establish a draft Terms of Reference for Work Stream Two"  # due 31 December 2017
+TOR_WS1 = "BRS and UNITAR to work alongside EMG Secretariat in establishing a draft Terms of " \
+    "Reference for Work Stream One"  # a next step of the 5th meeting, due November 2017
+TOR_WS2 = "EMG to establish a draft Terms of Reference for Work Stream Two"  # November/December
 FOLLOW_UP = "Arrange a meeting of the IMG to discuss"  # due March 17, still open
 MAY_2018 = "Finalise programmatic analysis results"
 
@@ -33,17 +34,18 @@ PHRASINGS = [
     ("overdue for BRS", "2018-06-10",
      ["Overdue deadlines for BRS", TOR_WS1, MAY_2018, "OVERDUE by 10 days"], [FOLLOW_UP, TOR]),
     ("what's due this week", "2017-11-28",
-     ["Deadlines due 27 November – 3 December 2017", TOR, TOR_WS1, "in 2 days"],
+     ["Deadlines due 27 November – 3 December 2017", TOR, TOR_WS1, "due November 2017 ["],
      [TOR_WS2, FOLLOW_UP, "Overdue"]),
     ("deadlines next week", "2017-11-24",
-     ["Deadlines due 27 November – 3 December 2017", TOR, "in 6 days"], [TOR_WS2, "Overdue"]),
+     ["Deadlines due 27 November – 3 December 2017", TOR, "due November 2017 ["],
+     [TOR_WS2, "Overdue", "in 6 days"]),  # a month is not counted down
     ("what's due this month", "2017-11-06",
-     ["Deadlines due in November 2017", TOR, TOR_WS1, "in 24 days"], [TOR_WS2, MAY_2018]),
+     ["Deadlines due in November 2017", TOR, TOR_WS1], [TOR_WS2, MAY_2018, "in 24 days"]),
     ("deadlines in November 2017", "2017-10-06",
-     ["Deadlines due in November 2017", TOR, TOR_WS1, "in 55 days"],
+     ["Deadlines due in November 2017", TOR, TOR_WS1],
      [TOR_WS2, MAY_2018, FOLLOW_UP]),
     ("what is due by Friday", "2017-11-27",
-     ["Deadlines due by Friday 01 December 2017", TOR, "in 3 days", "Overdue (still open)",
+     ["Deadlines due by Friday 01 December 2017", TOR, "Overdue (still open)",
       FOLLOW_UP], [TOR_WS2, MAY_2018]),
     ("deadlnes next week", "2017-11-24",
      ["Deadlines due 27 November – 3 December 2017", TOR], [TOR_WS2]),
