@@ -45,6 +45,7 @@ class OrganisationItem(_Item):
     kind: Literal["member", "partner", "secretariat"] = "member"
     website: str = ""
     aliases: list[str] = []
+    unit: str = ""
     parent: str = ""
 
 

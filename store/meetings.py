@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from store.models import Meeting
+from store.models import Attendance, Meeting, Person
 
 HORIZON = dt.timedelta(days=31)  # the longest a meeting can have started and not be over
 
@@ -50,3 +50,12 @@ def upcoming_meetings(session: Session, now: dt.datetime, *, limit: int,
             break
         offset, batch = offset + batch, batch * 4
     return found[:limit]
+
+
+def participants(*, session: Session, meeting: Meeting) -> list[Person]:
+    """The people listed as present at the meeting, in the order of its list."""
+    return list(session.exec(
+        select(Person).join(Attendance, Attendance.person_id == Person.id)
+        .where(Attendance.meeting_id == meeting.id, Attendance.retired_at.is_(None),
+               Attendance.present.is_(True))
+        .order_by(Attendance.position, Person.id)).all())

@@ -100,7 +100,7 @@ def sync_data(*, session: Session, data: DataFile, now: dt.datetime) -> SyncRepo
     for o in data.organisations:
         row = s.upsert(Organisation, orgs, o.acronym.lower(), {
             "acronym": o.acronym, "name": o.name, "kind": o.kind, "website": o.website,
-            "aliases": o.aliases,
+            "aliases": o.aliases, "unit": o.unit,
         }, "organisations")
         org_ids[o.acronym.lower()] = row.id
     s.retire(orgs, "organisations")
