@@ -32,24 +32,30 @@ def _meeting(session, ref: str):
 def note(
     ctx: typer.Context,
     meeting: MeetingArg,
-    item: Annotated[int, typer.Argument(help="The agenda item number.")],
+    item: Annotated[str, typer.Argument(
+        help="The agenda item number, or a section: introduction, opening (or 0), other, "
+             "closure.")],
     text: Annotated[str, typer.Argument(help='The note, e.g. "Conclusion: ..." or '
                                         '"Ms. X (ORG): ...".')],
 ) -> None:
-    """Record one note against an agenda item."""
+    """Record one note against an agenda item or a section of the meeting."""
     from digests.minutes.actions import sync_actions
-    from digests.minutes.notes import parse_note, record_note
+    from digests.minutes.notes import parse_note, parse_place, record_note
     from store.engine import unit_of_work
 
-    rt = runtime_from(ctx, create=False)
+    try:
+        place = parse_place(item)
+    except ValueError as e:
+        raise UsageError(f"ITEM: {e}") from None
     try:
         parsed = parse_note(text)
     except ValueError as e:
         raise UsageError(f"the note: {e}") from None
+    rt = runtime_from(ctx, create=False)
     with unit_of_work(rt.engine) as session:
         m = _meeting(session, meeting)
         try:
-            _, new = record_note(session=session, meeting=m, item_number=item, note=parsed,
+            _, new = record_note(session=session, meeting=m, item_number=place, note=parsed,
                                  source="cli", now=rt.now())
         except ValueError as e:
             raise UsageError(str(e)) from None
@@ -100,7 +106,8 @@ def draft(
     with unit_of_work(rt.engine) as session:
         m = _meeting(session, meeting)
         sync_actions(session=session, meeting=m, now=rt.now())
-        data = render_minutes(build_draft(session=session, meeting=m, now=rt.now()), fmt)
+        data = render_minutes(build_draft(session=session, meeting=m, now=rt.now()), fmt,
+                              now=rt.now(), layout=rt.minutes_layout)
     if out_file:
         write_output(out_file, data)
         out.print(f"wrote {out_file}", markup=False)
@@ -118,7 +125,7 @@ def send(ctx: typer.Context, meeting: MeetingArg) -> None:
     transport = make_transport(rt.config)
     try:
         result = circulate(engine=rt.engine, config=rt.config, ref=meeting, now=rt.now(),
-                           transport=transport)
+                           transport=transport, layout=rt.minutes_layout)
     finally:
         transport.close()
     out.print(result, markup=False)

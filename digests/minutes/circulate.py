@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from coalition.errors import NotFound
 from digests.message import clean_header
 from digests.minutes.actions import sync_actions
+from digests.minutes.docx import Layout
 from digests.minutes.draft import build_draft
 from digests.minutes.notes import find_meeting
 from digests.minutes.render import render_minutes
@@ -26,7 +27,8 @@ from store.engine import unit_of_work
 from store.models import Person, SentReminder
 
 
-def circulate(*, engine, config, ref: str, now: dt.datetime, transport) -> str:
+def circulate(*, engine, config, ref: str, now: dt.datetime, transport,
+              layout: Layout = Layout()) -> str:
     with unit_of_work(engine) as session:
         meeting = find_meeting(session, ref)
         if meeting is None:
@@ -35,8 +37,8 @@ def circulate(*, engine, config, ref: str, now: dt.datetime, transport) -> str:
         draft = build_draft(session=session, meeting=meeting, now=now)
         people = session.exec(select(Person).where(
             Person.role == "secretariat", Person.retired_at.is_(None))).all()
-    html = render_minutes(draft, "html").decode()
-    docx = render_minutes(draft, "docx")
+    html = render_minutes(draft, "html", now=now).decode()
+    docx = render_minutes(draft, "docx", now=now, layout=layout)
     sent = skipped = 0
     for person in people:
         key = f"minutes:{draft.meeting_key}:{draft.version}:{person.email}"

@@ -1,8 +1,12 @@
-"""Meeting notes: reading them (one line each) and recording them against agenda items.
+"""Meeting notes: reading them (one line each) and recording them against agenda items or the
+meeting's own sections.
 
-A note is a discussion point (`Ms. Tatiana Terekhova (BRS): ...` or `BRS: ...`), a conclusion
-(`Conclusion: ...`) or a next step (`Next step: UNITAR to ... by 2018-01-15`). Recording is
-idempotent: a note's fingerprint (its item and text) is stored once per meeting.
+A note is a discussion point (`Ms. Tatiana Terekhova (BRS): ...`, `BRS: ...`, with a verb:
+`Ms. Marit Nilses (UNESCAP) asked: ...`, `The meeting agreed: ...`; see `speech`), a
+conclusion (`Conclusion: ...`), a next step (`Next step: UNITAR to ... by 2018-01-15`) or the
+closing time (`Closed at 17:00 GVA time`). Its place is an agenda item's number or a section:
+`introduction`, `opening` (or `0`), `other`, `closure`. Recording is idempotent: a note's
+fingerprint (its place and text) is stored once per meeting.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from coalition.errors import InputError
+from digests.minutes.speech import closing_time, parse_speech
 from store.models import AgendaItem, Meeting, MeetingNote, Organisation, Person
 from store.textfile import read_text
 
@@ -27,6 +32,33 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+_TITLES = re.compile(r"^(?:(?:Mr|Ms|Mrs|Mx|Dr|Prof|H\.?\s?E)\.?\s+)+", re.I)
+
+
+def person_key(name: str) -> str:
+    """A person's name as matched: titles dropped, accents folded ('Ms. Pitkänen' ->
+    'pitkanen')."""
+    return fold(_TITLES.sub("", name.strip()))
+
+
+# The meeting's own sections, which take notes like agenda items; `0` is the opening.
+SECTIONS = ("introduction", "opening", "other", "closure")
+_SECTION_WORDS = {"0": "opening", "intro": "introduction", "closing": "closure",
+                  **{s: s for s in SECTIONS}}
+
+
+def parse_place(text: str) -> int | str:
+    """Where a note goes: an agenda item's number, or one of SECTIONS ('0' is the opening);
+    raises ValueError."""
+    word = text.strip().lower()
+    if word in _SECTION_WORDS:
+        return _SECTION_WORDS[word]
+    if word.isdigit() and len(word) <= 3:
+        return int(word)
+    raise ValueError(f"{text!r} is neither an agenda item number nor one of the sections "
+                     f"{', '.join(SECTIONS)} (0 is the opening)")
 
 
 class NotesError(InputError):
@@ -41,14 +73,12 @@ class ParsedNote:
     organisation: str = ""
     owner: str = ""
     due_on: dt.date | None = None
+    verb: str = ""  # the discussion's verb: asked, suggested, ...; "" for noted
 
 
-_SPEAKER = re.compile(r"^(?P<who>(?:Mr|Ms|Mrs|Dr|Prof)\.?\s[^():]+?)\s*(?:\((?P<org>[^)]+)\))?:"
-                      r"\s*(?P<text>.+)$")
-_ORG_ONLY = re.compile(r"^(?P<org>[A-Z][A-Za-z0-9&/-]{1,15}):\s*(?P<text>.+)$")
 _NEXT = re.compile(r"^(?P<owner>.+?)\s+to\s+(?P<action>.+?)(?:\s+by\s+(?P<due>\d{4}-\d{2}-\d{2}))?"
                    r"\.?$", re.S)
-_LINE = re.compile(r"^(?P<item>\d{1,3})\s+(?P<rest>.+)$")
+_LINE = re.compile(r"^(?P<item>\d{1,3}|[A-Za-z]+)\s+(?P<rest>.+)$")
 
 
 def parse_note(text: str) -> ParsedNote:
@@ -72,12 +102,11 @@ def parse_note(text: str) -> ParsedNote:
                     raise ValueError(f"'{m.group('due')}' is not a date") from e
             return ParsedNote("next_step", _body(m.group("action")), owner=m.group("owner"),
                               due_on=due)
-    if m := _SPEAKER.match(text):
-        return ParsedNote("discussion", _body(m.group("text")), speaker=m.group("who").strip(),
-                          organisation=(m.group("org") or "").strip())
-    if m := _ORG_ONLY.match(text):
-        return ParsedNote("discussion", _body(m.group("text")), organisation=m.group("org"))
-    return ParsedNote("discussion", _body(text))
+    if (closed := closing_time(text)) is not None:
+        return ParsedNote("closing", closed)
+    speech = parse_speech(text)
+    return ParsedNote("discussion", _body(speech.text), speaker=speech.speaker,
+                      organisation=speech.organisation, verb=speech.verb)
 
 
 def _body(text: str) -> str:
@@ -87,8 +116,9 @@ def _body(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def parse_notes_file(path: Path) -> list[tuple[int, int, ParsedNote]]:
-    """(line number, item number, note) for every note; the first bad line raises NotesError."""
+def parse_notes_file(path: Path) -> list[tuple[int, int | str, ParsedNote]]:
+    """(line number, place, note) for every note, the place being an agenda item's number or a
+    section (see `parse_place`); the first bad line raises NotesError."""
     lines = read_text(path, what="notes file", error=NotesError).splitlines()
     notes = []
     for lineno, line in enumerate(lines, start=1):
@@ -96,11 +126,13 @@ def parse_notes_file(path: Path) -> list[tuple[int, int, ParsedNote]]:
         if not stripped or stripped.startswith("#"):
             continue
         m = _LINE.match(stripped)
-        if not m:
-            raise NotesError(f"{path}, line {lineno}: a note starts with its agenda item number, "
-                             f"e.g. '1 Conclusion: ...'; got {stripped[:60]!r}")
+        if not m or m.group("item").lower() not in _SECTION_WORDS and \
+                not m.group("item").isdigit():
+            raise NotesError(f"{path}, line {lineno}: a note starts with its agenda item number "
+                             f"or section ({', '.join(SECTIONS)}), e.g. '1 Conclusion: ...'; "
+                             f"got {stripped[:60]!r}")
         try:
-            notes.append((lineno, int(m.group("item")), parse_note(m.group("rest"))))
+            notes.append((lineno, parse_place(m.group("item")), parse_note(m.group("rest"))))
         except ValueError as e:
             raise NotesError(f"{path}, line {lineno}: {e}") from e
     return notes
@@ -128,7 +160,7 @@ def _speaker_organisation(session: Session, note: ParsedNote) -> int | None:
         org = _organisation(session, note.organisation)
         return org.id if org else None
     if note.speaker:
-        name = fold(re.sub(r"^(?:Mr|Ms|Mrs|Dr|Prof)\.?\s", "", note.speaker))
+        name = person_key(note.speaker)
         for person in session.exec(select(Person)):
             if fold(person.name) == name:
                 return person.organisation_id
@@ -143,15 +175,18 @@ def _owner_organisation(session: Session, owner: str) -> int | None:
     return None
 
 
-def record_note(*, session: Session, meeting: Meeting, item_number: int, note: ParsedNote,
-                source: str, now: dt.datetime) -> tuple[MeetingNote, bool]:
-    """Store the note once (by fingerprint); (the note, whether it is new). Caller commits."""
-    item = session.exec(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.number == item_number,
-        AgendaItem.retired_at.is_(None))).first()
-    if item is None:
+def record_note(*, session: Session, meeting: Meeting, item_number: int | str,
+                note: ParsedNote, source: str, now: dt.datetime) -> tuple[MeetingNote, bool]:
+    """Store the note once (by fingerprint) on the agenda item `item_number`, or on the section
+    it names (see `parse_place`); (the note, whether it is new). Caller commits."""
+    place = parse_place(str(item_number))
+    section, item = (place, None) if isinstance(place, str) else ("", session.exec(select(
+        AgendaItem).where(AgendaItem.meeting_id == meeting.id, AgendaItem.number == place,
+                          AgendaItem.retired_at.is_(None))).first())
+    if not section and item is None:
         raise ValueError(f"{meeting.title} has no agenda item {item_number}")
-    raw = f"{item.id}\n{note.kind}\n{note.speaker}\n{note.organisation}\n{note.owner}\n{note.text}"
+    raw = f"{section or item.id}\n{note.kind}\n{note.speaker}\n{note.organisation}\n" \
+          f"{note.owner}\n{note.text}" + (f"\n{note.verb}" if note.verb else "")
     fingerprint = hashlib.sha256(raw.encode()).hexdigest()
     existing = session.exec(select(MeetingNote).where(
         MeetingNote.meeting_id == meeting.id, MeetingNote.fingerprint == fingerprint)).first()
@@ -160,7 +195,8 @@ def record_note(*, session: Session, meeting: Meeting, item_number: int, note: P
     position = session.exec(select(func.count()).where(
         MeetingNote.meeting_id == meeting.id)).one()
     row = MeetingNote(
-        meeting_id=meeting.id, agenda_item_id=item.id, kind=note.kind,
+        meeting_id=meeting.id, agenda_item_id=item.id if item else None, section=section,
+        kind=note.kind, verb=note.verb,
         speaker=note.speaker or note.organisation or note.owner,
         speaker_organisation_id=_speaker_organisation(session, note),
         owner_organisation_id=_owner_organisation(session, note.owner) if note.owner else None,
@@ -177,7 +213,7 @@ def import_notes(*, session: Session, meeting: Meeting, path: Path, now: dt.date
     items = set(session.exec(select(AgendaItem.number).where(
         AgendaItem.meeting_id == meeting.id, AgendaItem.retired_at.is_(None))))
     for lineno, item, _ in notes:
-        if item not in items:
+        if isinstance(item, int) and item not in items:
             raise NotesError(f"{path}, line {lineno}: {meeting.title} has no agenda item {item} "
                              f"(it has {', '.join(map(str, sorted(items))) or 'none'})")
     added = 0
