@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from coalition.clikit import UsageError, out, runtime_from, write_output
+from coalition.clikit import UsageError, err, out, runtime_from, write_output
 from coalition.errors import NotFound
 from store.words import plural
 
@@ -113,6 +113,55 @@ def draft(
         out.print(f"wrote {out_file}", markup=False)
     else:
         sys.stdout.write(data.decode())
+
+
+@minutes_app.command()
+def transcript(
+    ctx: typer.Context,
+    meeting: MeetingArg,
+    file: Annotated[Path, typer.Argument(help="The meeting's WebVTT transcript (.vtt), as "
+                                         "Teams or Zoom save it.")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the notes file here (default: standard output).")] = None,
+    speaker: Annotated[list[str] | None, typer.Option(
+        "--speaker", help='A speaker the transcript names otherwise than the data file: '
+                          '"Raw Name=email" (repeatable).')] = None,
+) -> None:
+    """Turn a transcript into a notes file to edit and import: speakers matched to the
+    participants, one turn a line under the agenda item the chair moved on to."""
+    from digests.minutes.transcript import TranscriptError, parse_speaker_options, \
+        transcript_notes
+    from store.engine import unit_of_work
+
+    given = parse_speaker_options(speaker or [])
+    try:
+        raw = file.read_bytes()
+    except OSError as e:
+        raise TranscriptError(f"{file}: cannot read the transcript ({e.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TranscriptError(f"{file}: not UTF-8 text (byte {e.start})",
+                              hint="Teams and Zoom save transcripts as UTF-8; re-save it so"
+                              ) from None
+    rt = runtime_from(ctx, create=False)
+    with unit_of_work(rt.engine) as session:
+        m = _meeting(session, meeting)
+        notes = transcript_notes(session=session, meeting=m, text=text, name=file.name,
+                                 speakers=given, ref=meeting)
+    for warning in notes.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    for raw_name, turns in notes.unmatched.items():
+        err.print(f"not matched: {raw_name} ({plural(turns, 'turn')}); give --speaker "
+                  f"\"{raw_name}=EMAIL\" or edit its lines", markup=False, soft_wrap=True)
+    summary = (f"{plural(notes.turns, 'turn')}, {plural(len(set(notes.matched)), 'speaker')} "
+               f"matched, {len(notes.unmatched)} not matched")
+    if out_file:
+        write_output(out_file, notes.text.encode())
+        out.print(f"wrote {out_file}: {summary}", markup=False)
+    else:
+        sys.stdout.write(notes.text)
+        err.print(summary, markup=False)
 
 
 @minutes_app.command()

@@ -1,10 +1,10 @@
 """The draft as a Word document (python-docx), because the secretariat edits in Word.
 
 Ready to circulate: A4 (or US Letter) with 2.5 cm margins, conclusions and next steps as
-bullets under each section, the annex's number column narrow, the document's properties its
-own (title, author = the secretariat, created now, subject = the meeting), and headings kept
-with what follows them, so that no page ends on a heading and the closing sections never stand
-alone on a page.
+bullets under each section, the annex's number column narrow and the others shared in the
+measure of their longest entries, the document's properties its own (title, author = the
+secretariat, created now, subject = the meeting), and headings kept with what follows them, so
+that no page ends on a heading and the closing sections never stand alone on a page.
 """
 
 from __future__ import annotations
@@ -105,9 +105,11 @@ def _bullet(doc, text: str) -> None:
 
 
 def _annex(doc, draft: MinutesDraft, paper: str) -> None:
-    width = PAPERS[paper][0] - 2 * MARGIN
-    rest = width - NUMBER_COLUMN
-    widths = (NUMBER_COLUMN, int(rest * 0.46), rest - int(rest * 0.46))
+    rest = PAPERS[paper][0] - 2 * MARGIN - NUMBER_COLUMN
+    names = max([len("Name"), *(len(p.name) for p in draft.participants)])
+    orgs = max([len("Organisation"), *(len(p.organisation) for p in draft.participants)])
+    name_width = int(rest * min(max(names / (names + orgs), 0.3), 0.7))  # as long as they are
+    widths = (NUMBER_COLUMN, name_width, rest - name_width)
     table = doc.add_table(rows=1, cols=3)
     table.style = "Table Grid"
     table.autofit = False

@@ -126,8 +126,8 @@ class _Speakers:
         key = person_key(speaker)
         if speaker == CHAIR or (self.chair and key == fold(self.chair.name)):
             return self.chair_name()
-        if key != fold(speaker):  # a title: a person
-            person = self.by_name.get(key)
+        person = self.by_name.get(key)
+        if person is not None or key != fold(speaker):  # a known name, or a title: a person
             name = f"{person.title} {person.name}".strip() if person else speaker
             return self.mentions.person(name, note.speaker_organisation_id)
         if note.speaker_organisation_id in self.mentions.orgs:

@@ -4,6 +4,7 @@ the house style.
 A discussion note names its speaker and, optionally, the verb of the report:
 
     Ms. Marit Nilses (UNESCAP): A needs analysis could be included.       -> noted that ...
+    Marit Nilses (UNESCAP): ...                  (a name without a title needs its organisation)
     Ms. Marit Nilses (UNESCAP) asked: a needs analysis could be included. -> asked whether ...
     Ms. Marit Nilses (UNESCAP) asked whether a needs analysis ...         (written out)
     UNESCAP suggested: a matrix of what we do will not ...                -> suggested that ...
@@ -54,6 +55,8 @@ _VERB = "|".join(re.escape(v).replace(r"\ ", r"\s+")
                  for v in sorted(VERBS, key=len, reverse=True))
 _TITLE = r"(?:Mr|Ms|Mrs|Dr|Prof)\.?"
 _NAME = rf"{_TITLE}\s(?:(?!\b(?i:{_VERB})\b)[^():])+?"
+# a name without a title is read only with its organisation: "Hossein Fadaei (EMG): ..."
+_BARE = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|van|von|de|da|del|der|di|du|la|le|al|bin)){1,4}"
 _ORG = r"\((?P<org>[^)]+)\)"
 _SAID = rf"(?:\s+(?P<verb>(?i:{_VERB})))?\s*:\s*(?P<said>.+)"  # ": ..." or " asked: ..."
 _WROTE = rf"\s+(?P<wverb>(?i:{_VERB}))\s+(?P<wrote>[^:\s].*)"  # " asked whether ..."
@@ -61,6 +64,7 @@ _FORMS = [
     (CHAIR, re.compile(rf"^(?i:(?:the\s+)?chair(?:person)?)\b(?:{_SAID}|{_WROTE})$")),
     (MEETING, re.compile(rf"^(?i:the\s+meeting)\b(?:{_SAID}|{_WROTE})$")),
     ("", re.compile(rf"^(?P<who>{_NAME})\s*(?:{_ORG})?(?:{_SAID}|{_WROTE})$")),
+    ("", re.compile(rf"^(?P<who>{_BARE})\s*{_ORG}(?:{_SAID}|{_WROTE})$")),
     ("", re.compile(rf"^(?P<org>[A-Z][A-Za-z0-9&/-]{{1,15}}){_SAID}$")),
     ("", re.compile(rf"^(?P<org>[A-Z][A-Z0-9&/-]{{1,15}}){_WROTE}$")),
 ]
