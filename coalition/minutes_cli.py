@@ -129,8 +129,7 @@ def transcript(
 ) -> None:
     """Turn a transcript into a notes file to edit and import: speakers matched to the
     participants, one turn a line under the agenda item the chair moved on to."""
-    from digests.minutes.transcript import TranscriptError, parse_speaker_options, \
-        transcript_notes
+    from digests.minutes.transcript import TranscriptError, parse_speaker_options, transcript_notes
     from store.engine import unit_of_work
 
     given = parse_speaker_options(speaker or [])

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from coalition.errors import NotFound
 from digests.message import clean_header
 from digests.minutes.actions import sync_actions
-from digests.minutes.docx import Layout
+from digests.minutes.docx import A4, Layout
 from digests.minutes.draft import build_draft
 from digests.minutes.notes import find_meeting
 from digests.minutes.render import render_minutes
@@ -28,7 +28,7 @@ from store.models import Person, SentReminder
 
 
 def circulate(*, engine, config, ref: str, now: dt.datetime, transport,
-              layout: Layout = Layout()) -> str:
+              layout: Layout = A4) -> str:
     with unit_of_work(engine) as session:
         meeting = find_meeting(session, ref)
         if meeting is None:

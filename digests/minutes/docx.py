@@ -34,7 +34,10 @@ class Layout:
     author: str = "Secretariat"  # when the store names no secretariat organisation
 
 
-def to_docx(draft: MinutesDraft, *, now: dt.datetime, layout: Layout = Layout()) -> bytes:
+A4 = Layout()
+
+
+def to_docx(draft: MinutesDraft, *, now: dt.datetime, layout: Layout = A4) -> bytes:
     doc = Document()
     _page(doc, layout.paper)
     _properties(doc, draft, now, draft.secretariat or layout.author)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from digests.minutes.docx import Layout, to_docx
+from digests.minutes.docx import A4, Layout, to_docx
 from digests.minutes.draft import MinutesDraft
 from digests.render import render_text
 
@@ -12,7 +12,7 @@ FORMATS = ("md", "html", "docx")
 
 
 def render_minutes(draft: MinutesDraft, fmt: str, *, now: dt.datetime,
-                   layout: Layout = Layout()) -> bytes:
+                   layout: Layout = A4) -> bytes:
     """The draft as `fmt`; `now` is the Word document's creation time."""
     if fmt == "md":
         return render_text("minutes.md.j2", d=draft).encode()

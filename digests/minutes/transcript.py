@@ -124,9 +124,11 @@ def turns_of(cues: list[Cue], key=lambda speaker: speaker) -> list[Turn]:
 
 
 _NUMBERS = {w: str(n) for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "eleven", "twelve"])}
 _NUMBER_WORDS = {w: str(n) for n, w in enumerate(
-    "zeroth first second third fourth fifth sixth seventh eighth ninth tenth".split())}
+    ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+     "ninth", "tenth"])}
 _ITEM = re.compile(r"\bitem\s+(?:number\s+|no\.?\s+)?(\d{1,3})\b")
 _MOVE = re.compile(r"\b(?:mov(?:e|ing)\s+on|turn(?:ing)?|go(?:ing)?\s+on|proceed(?:ing)?|"
                    r"let\s*'?s\s+(?:go|move|turn)|we\s+now\s+(?:go|come|move))\s+(?:now\s+)?"
