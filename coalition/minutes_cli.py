@@ -157,10 +157,10 @@ def transcript(
                f"matched, {len(notes.unmatched)} not matched")
     if out_file:
         write_output(out_file, notes.text.encode())
-        out.print(f"wrote {out_file}: {summary}", markup=False)
+        out.print(f"wrote {out_file}: {summary}", markup=False, soft_wrap=True)
     else:
         sys.stdout.write(notes.text)
-        err.print(summary, markup=False)
+        err.print(summary, markup=False, soft_wrap=True)
 
 
 @minutes_app.command()
