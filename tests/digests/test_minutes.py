@@ -255,14 +255,29 @@ def test_minutes_commands_on_the_example(store_url, tmp_path):
     imported = run_cli("minutes", "import", "5", str(NOTES), env=env)
     assert imported.returncode == 0, imported.stderr
     assert "5 action items created" in imported.stdout
-    out = tmp_path / "img5.md"
-    result = run_cli("minutes", "draft", "5", "--format", "md", "--out", str(out), env=env)
+    out = tmp_path / "img5.docx"
+    result = run_cli("minutes", "draft", "5", "--format", "docx", "--out", str(out), env=env)
     assert result.returncode == 0, result.stderr
-    text = out.read_text()
+    document = docx.Document(out)
+    text = "\n".join(p.text for p in document.paragraphs)
     assert "BRS and UNITAR confirmed their interest in taking a lead" in text
-    assert "Annex I" in text and "Mr. Alfredo Cueva" in text
+    assert "Ms. Marit Nilses from the United Nations Economic and Social Commission for Asia " \
+           "and the Pacific (UNESCAP) asked whether" in text
+    assert "The Chair replied that" in text and "The meeting agreed that" in text
+    assert "The Chair closed the meeting at 17:00 GVA time." in text
+    assert round(document.sections[0].page_width.mm) == 210
+    assert sum(p.style.name == "List Bullet" for p in document.paragraphs) == 14  # 2 documents
+    assert [r.cells[2].text for r in document.tables[0].rows[1:4]] == \
+        ["UNIDO", "BRS Secretariat", "UN Environment"]
     noted = run_cli("minutes", "note", "img-5", "2", "Conclusion: A platform it is.", env=env)
     assert noted.returncode == 0 and "noted" in noted.stdout
+    opening = run_cli("minutes", "note", "5", "0", "The Chair welcomed: the participants.",
+                      env=env)
+    assert opening.returncode == 0 and "noted" in opening.stdout
+    later = run_cli("minutes", "note", "5", "later", "Conclusion: no.", env=env)
+    assert later.returncode == 2 and later.stderr.startswith("error: ITEM: 'later' is neither")
+    md = run_cli("minutes", "draft", "5", env=env).stdout
+    assert "The Chair welcomed the participants.\n\n## 3. Work Stream 1" in md
     bad = run_cli("minutes", "draft", "42", env=env)
     assert bad.returncode == 2 and "no meeting '42'" in bad.stderr
     deadlines = run_cli("ask", "deadlines org BRS", "--now", "2017-10-06", env=env)

@@ -49,7 +49,8 @@ def test_a_speaker_given_by_email_is_matched(example_engine):
                      {"helen carter": "Garam.Bel@example.org"})
     assert notes.matched["Helen Carter"].email == "garam.bel@example.org"
     assert not notes.unmatched
-    assert "1 Mr. Garam Bel (EMG): Could the analysis include the needs of countries?" in \
+    assert "1 Mr. Garam Bel (EMG): Could the analysis include the needs of countries, as under " \
+           "item 3?" in \
         notes.text.splitlines()
 
 
@@ -163,7 +164,8 @@ def test_the_command_writes_notes_that_import_into_a_draft(store_url, tmp_path):
     ws1 = draft.split("## 3. ")[1].split("## 4. ")[0]
     assert "Ms. Tatiana Terekhova from the Secretariat of the Basel, Rotterdam and Stockholm " \
            "Conventions (BRS) noted that Thank you, Chair. BRS is interested" in ws1
-    assert "Helen Carter: Could the analysis include the needs of countries?" in ws1
+    assert "Helen Carter: Could the analysis include the needs of countries, as under item 3?" \
+        in ws1
     assert "InforMEA is a good platform & it is already maintained" in draft.split("## 4. ")[1]
     assert "The Chair noted that Thank you all, I close the meeting." in \
         draft.split("## 7. Closure of the meeting")[1]
