@@ -131,18 +131,10 @@ def transcript(
     participants, one turn a line under the agenda item the chair moved on to."""
     from digests.minutes.transcript import TranscriptError, parse_speaker_options, transcript_notes
     from store.engine import unit_of_work
+    from store.textfile import read_text
 
     given = parse_speaker_options(speaker or [])
-    try:
-        raw = file.read_bytes()
-    except OSError as e:
-        raise TranscriptError(f"{file}: cannot read the transcript ({e.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise TranscriptError(f"{file}: not UTF-8 text (byte {e.start})",
-                              hint="Teams and Zoom save transcripts as UTF-8; re-save it so"
-                              ) from None
+    text = read_text(file, what="transcript", error=TranscriptError)
     rt = runtime_from(ctx, create=False)
     with unit_of_work(rt.engine) as session:
         m = _meeting(session, meeting)
