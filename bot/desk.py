@@ -111,7 +111,8 @@ class Desk:
             sync_actions(session=session, meeting=meeting, now=self.now())
             draft = build_draft(session=session, meeting=meeting, now=self.now())
         channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.files_upload_v2(channel=channel, file=render_minutes(draft, "docx"),
+        data = render_minutes(draft, "docx", now=self.now(), layout=self.runtime.minutes_layout)
+        client.files_upload_v2(channel=channel, file=data,
                                filename=f"{draft.meeting_key}-minutes-draft.docx",
                                title=draft.title,
                                initial_comment=f"The minutes draft of {meeting.title}.")

@@ -139,6 +139,10 @@ class DigestConfig(_Section):
     claim_timeout_seconds: Annotated[int, Meta(ge=1)] = 300
 
 
+class MinutesConfig(_Section):
+    paper: Literal["A4", "Letter"] = "A4"
+
+
 class FeedSource(_Section):
     url: str
     kind: Literal["news", "publication", "member"] = "news"
@@ -224,6 +228,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slack: SlackConfig = msgspec.field(default_factory=SlackConfig)
     email: EmailConfig = msgspec.field(default_factory=EmailConfig)
     digest: DigestConfig = msgspec.field(default_factory=DigestConfig)
+    minutes: MinutesConfig = msgspec.field(default_factory=MinutesConfig)
     feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
@@ -251,7 +256,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return {name: msgspec.to_builtins(getattr(self, name)) for name in SECTIONS}
 
 
-SECTIONS = ("store", "coalition", "clock", "slack", "email", "digest", "feeds", "server", "log")
+SECTIONS = ("store", "coalition", "clock", "slack", "email", "digest", "minutes", "feeds", "server",
+            "log")
 _NOT_SETTINGS = {"secrets", "base_dir", "source"}
 
 

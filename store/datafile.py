@@ -100,6 +100,8 @@ class OrganisationItem(_Item):
     kind: Literal["member", "partner", "secretariat"] = "member"
     website: Annotated[str, Field(max_length=2000), AfterValidator(_plain)] = ""
     aliases: list[Name] = []
+    # a unit named with the organisation in the minutes: "Pollution and Health Unit"
+    unit: Annotated[str, Field(max_length=300), AfterValidator(_plain)] = ""
     parent: Ref = ""
 
 

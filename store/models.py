@@ -36,6 +36,7 @@ class Organisation(SQLModel, table=True):
     kind: str = "member"  # member | partner | secretariat
     website: str = ""
     aliases: list[str] = _json_list()
+    unit: str = ""  # a unit named with it, e.g. "Pollution and Health Unit" (of its parent)
     parent_id: int | None = Field(default=None, foreign_key="organisation.id")
     entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
@@ -172,7 +173,10 @@ class MeetingNote(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     agenda_item_id: int | None = Field(default=None, foreign_key="agendaitem.id")
-    kind: str = "discussion"  # discussion | conclusion | next_step
+    # the meeting's own sections (no agenda item): introduction | opening | other | closure
+    section: str = Field(default="", max_length=20)
+    kind: str = "discussion"  # discussion | conclusion | next_step | closing
+    verb: str = Field(default="", max_length=40)  # asked, suggested, ...; "" for noted
     speaker: str = ""
     speaker_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     owner_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")

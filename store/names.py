@@ -18,7 +18,7 @@ _NUMBER_WORDS = {word: str(n) for word, n in (CARDINALS | ORDINALS).items()} | {
     "i": "1", "ii": "2", "iii": "3"}
 _STREAM_NUMBER = re.compile(r"\b(?:ws|work ?streams?|streams?)\s*#?\s*(\d+)\b")
 _FILLER = {"the", "a", "an", "of", "for", "on", "about", "is", "who", "leads", "lead", "leading"}
-_TITLES = re.compile(r"^(?:mr|ms|mrs|dr|prof)\.?\s+", re.I)
+_TITLES = re.compile(r"^(?:(?:Mr|Ms|Mrs|Mx|Dr|Prof|H\.?\s?E)\.?\s+)+", re.I)
 _OWNER_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\bwith\b)\s*", re.I)
 
 
@@ -137,9 +137,15 @@ def _named(orgs: list[Organisation], text: str) -> Organisation | None:
     return next((o for o in orgs if wanted and wanted in _names(o)), None)
 
 
+def person_key(name: str) -> str:
+    """A person's name as matched: titles dropped, accents and case folded ('Ms. Pitkänen'
+    -> 'pitkanen')."""
+    return fold(_TITLES.sub("", name.strip()))
+
+
 def person_named(*, session: Session, name: str) -> Person | None:
     """The current person whose name is exactly this one (titles, accents and case aside)."""
-    wanted = fold(_TITLES.sub("", name.strip()))
+    wanted = person_key(name)
     if not wanted:
         return None
     for person in session.exec(select(Person).where(current(Person)).order_by(Person.id)):

@@ -37,6 +37,11 @@ def person_by_token(*, session: Session, token: str) -> Person | None:
     return session.exec(select(Person).where(Person.unsubscribe_token == token)).first()
 
 
+def everyone(*, session: Session) -> list[Person]:
+    """Every person, retired ones too (old notes still name them)."""
+    return list(session.exec(select(Person).order_by(Person.id)))
+
+
 def secretariat(*, session: Session) -> list[Person]:
     """The current secretariat members, by name."""
     return list(session.exec(select(Person).where(

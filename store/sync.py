@@ -216,7 +216,7 @@ def _organisations(s: _Syncer, data: DataFile) -> dict[str, int]:
     parents_before = {row.id: row.parent_id for row in stored.values()}
     entries = [_Entry(o.acronym.lower(), o.entry_hash, lambda _row, o=o: {
         "acronym": o.acronym, "name": o.name, "kind": o.kind, "website": o.website,
-        "aliases": o.aliases}) for o in data.organisations]
+        "aliases": o.aliases, "unit": o.unit}) for o in data.organisations]
     ids, written = s.apply(Organisation, "organisations", stored, entries)
     s.retire(Organisation, "organisations", stored)
     written_set = set(written)
