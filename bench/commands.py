@@ -82,6 +82,7 @@ def fill(engine) -> None:
 
 def bare_app(client) -> App:
     app = App(client=client, signing_secret=SECRET, token_verification_enabled=False,
+              request_verification_enabled=False,  # the endpoint verifies, as for ours
               process_before_response=True)
 
     @app.command("/coalition")
@@ -121,7 +122,8 @@ def main() -> None:
         from starlette.routing import Route
 
         app.router.routes.append(Route("/bare/slack/events",
-                                       bolt_endpoint(bare_app(make_client(runtime.config))),
+                                       bolt_endpoint(bare_app(make_client(runtime.config)),
+                                                     SECRET),
                                        methods=["POST"]))
         ours, bare = [], []
         questions = ["deadlines", "agenda"]

@@ -8,22 +8,30 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from bot.matching import find_organisations, find_people, find_work_streams
-from store.meetings import is_over, upcoming_meetings
-from store.models import (
-    AgendaItem,
-    Deadline,
-    Meeting,
-    Organisation,
-    Person,
-    WorkStream,
-    WorkStreamRole,
+from store import deadlines as deadline_store
+from store.actions import action_items
+from store.deadlines import Named, is_exact, is_overdue
+from store.meetings import (
+    MAIN_SERIES,
+    agenda_items,
+    find_meeting,
+    meeting_status,
+    next_meeting,
+    recent_meetings,
+    upcoming_meetings,
 )
+from store.models import Meeting, Organisation, Person, WorkStream
+from store.names import find_organisations, find_people, find_work_streams
+from store.organisations import (
+    acronyms,
+    roles_of_organisation,
+    roles_of_work_stream,
+    work_stream_keys,
+)
+from store.people import contacts, members_of
 
 
 @dataclass
@@ -85,14 +93,15 @@ class DeadlineView:
     due_text: str
     starts_on: dt.date | None
     due_on: dt.date | None
-    owner: str | None
+    owner: str | None  # the owners' acronyms, joined ("BRS, UNITAR")
     owner_person: str | None
     work_stream: str | None
     kind: str
     status: str
     overdue: bool
-    days_left: int | None
+    days_left: int | None  # None for a month or period not yet over: no day to count to
     source: str
+    owners: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -103,6 +112,12 @@ class DeadlinesAnswer:
     overdue: list[DeadlineView]
     more_upcoming: int = 0
     more_overdue: int = 0
+    due_from: dt.date | None = None  # the window asked for ("next week"), if one was
+    due_until: dt.date | None = None
+    overdue_only: bool = False
+    # `deadlines mine`: the asker's open action items (theirs and their organisation's)
+    mine: bool = False
+    actions: list[DeadlineView] = field(default_factory=list)
 
 
 @dataclass
@@ -166,131 +181,108 @@ class HelpAnswer:
     note: str = ""
 
 
-def _active(model, today: dt.date):
-    clauses = [model.retired_at.is_(None)]
-    if model is WorkStreamRole:
-        clauses += [or_(model.since.is_(None), model.since <= today),
-                    or_(model.until.is_(None), model.until >= today)]
-    return clauses
-
-
 def local_date(now: dt.datetime, timezone: str) -> dt.date:
-    return now.astimezone(ZoneInfo(timezone)).date()
+    return deadline_store.local_today(now, timezone)
 
 
-def _person_ref(session: Session, person: Person) -> PersonRef:
-    org = session.get(Organisation, person.organisation_id) if person.organisation_id else None
-    return PersonRef(person.name, person.title, person.email, org.acronym if org else "",
+def _person_ref(person: Person, orgs: dict[int, str]) -> PersonRef:
+    return PersonRef(person.name, person.title, person.email,
+                     orgs.get(person.organisation_id, "") if person.organisation_id else "",
                      person.slack_user_id, person.role)
 
 
-def _meeting_view(session: Session, meeting: Meeting) -> MeetingView:
-    items = session.exec(select(AgendaItem, WorkStream.key).outerjoin(
-        WorkStream, WorkStream.id == AgendaItem.work_stream_id).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.retired_at.is_(None),
-    ).order_by(AgendaItem.number)).all()
-    chair = None
-    if meeting.chair_id:
-        row = session.exec(select(Person, Organisation.acronym).outerjoin(
-            Organisation, Organisation.id == Person.organisation_id).where(
-            Person.id == meeting.chair_id)).first()
-        chair = _ref(*row) if row else None
+def _meeting_view(session: Session, meeting: Meeting, now: dt.datetime) -> MeetingView:
+    streams = work_stream_keys(session=session)
+    chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
     return MeetingView(
         key=meeting.key, series=meeting.series, number=meeting.number, title=meeting.title,
         starts_at=meeting.starts_at, ends_at=meeting.ends_at, timezone=meeting.timezone,
         precision=meeting.precision, online=meeting.online, location=meeting.location,
-        link=meeting.link, chair=chair,
-        status=meeting.status, purpose=meeting.purpose, documents=list(meeting.documents),
-        agenda=[AgendaLine(i.number, i.title, ws_key, i.presenter) for i, ws_key in items],
+        link=meeting.link,
+        chair=_person_ref(chair, acronyms(session=session)) if chair else None,
+        status=meeting_status(meeting, now), purpose=meeting.purpose,
+        documents=list(meeting.documents),
+        agenda=[AgendaLine(i.number, i.title, streams.get(i.work_stream_id), i.presenter)
+                for i in agenda_items(session=session, meeting=meeting)],
     )
 
 
-def _ref(person: Person, acronym: str | None) -> PersonRef:
-    return PersonRef(person.name, person.title, person.email, acronym or "",
-                     person.slack_user_id, person.role)
-
-
-def meeting_agenda(*, session: Session, meeting: Meeting, timezone: str) -> AgendaAnswer:
+def meeting_agenda(*, session: Session, meeting: Meeting, timezone: str,
+                   now: dt.datetime) -> AgendaAnswer:
     """The agenda of one given meeting."""
-    return AgendaAnswer(asked=f"meeting {meeting.key}", meeting=_meeting_view(session, meeting),
-                        timezone=timezone)
+    return AgendaAnswer(asked=f"meeting {meeting.key}",
+                        meeting=_meeting_view(session, meeting, now), timezone=timezone)
 
 
 def agenda(*, session: Session, now: dt.datetime, number: int | None = None,
-           series: str = "IMG", timezone: str = "Europe/Zurich") -> AgendaAnswer:
-    """The agenda of meeting `number` of the series, or of the next meeting of the series."""
+           series: str = MAIN_SERIES, timezone: str = "Europe/Zurich") -> AgendaAnswer:
+    """The agenda of meeting `number` of the series, or of the next meeting."""
     if number is not None:
-        meeting = session.exec(select(Meeting).where(
-            Meeting.retired_at.is_(None), Meeting.number == number,
-            func.lower(Meeting.series) == series.lower(),
-        )).first()
+        meeting = find_meeting(session=session, ref=str(number), series=series)
         asked = f"meeting {number}"
     else:
-        found = (upcoming_meetings(session, now, limit=1, series=series)
-                 or upcoming_meetings(session, now, limit=1))
-        meeting = found[0] if found else None
+        meeting = next_meeting(session=session, now=now, series=series)
         asked = "next meeting"
-    view = _meeting_view(session, meeting) if meeting else None
+    view = _meeting_view(session, meeting, now) if meeting else None
     return AgendaAnswer(asked=asked, meeting=view, timezone=timezone)
 
 
 def meetings(*, session: Session, now: dt.datetime, limit: int = 5,
              timezone: str = "Europe/Zurich") -> MeetingsAnswer:
-    upcoming = upcoming_meetings(session, now, limit=limit)
-    query = select(Meeting).where(Meeting.retired_at.is_(None), Meeting.starts_at < now,
-                                  ).order_by(col(Meeting.starts_at).desc())
-    recent = [m for m in session.exec(query.limit(limit + 2)).all() if is_over(m, now)]
-    return MeetingsAnswer([_meeting_view(session, m) for m in upcoming],
-                          [_meeting_view(session, m) for m in recent[:limit]], timezone)
+    upcoming = upcoming_meetings(session=session, now=now, limit=limit)
+    recent = recent_meetings(session=session, now=now, limit=limit)
+    return MeetingsAnswer([_meeting_view(session, m, now) for m in upcoming],
+                          [_meeting_view(session, m, now) for m in recent], timezone)
 
 
 def next_deadlines(*, session: Session, now: dt.datetime, limit: int = 5,
                    work_stream: str | None = None, organisation: str | None = None,
-                   timezone: str = "Europe/Zurich") -> DeadlinesAnswer:
-    """The next open deadlines from today on, and the overdue ones apart."""
-    today = local_date(now, timezone)
-    where = [Deadline.retired_at.is_(None), Deadline.status == "open",
-             Deadline.due_on.is_not(None)]
+                   timezone: str = "Europe/Zurich", due_from: dt.date | None = None,
+                   due_until: dt.date | None = None, overdue_only: bool = False,
+                   mine: Person | None = None) -> DeadlinesAnswer:
+    """The next open deadlines from today on, and the overdue ones apart; with `mine` (the
+    asker), their open action items as well."""
     scope = "all"
+    stream_id = org_id = None
     if work_stream:
-        found = find_work_streams(session, work_stream)
-        where.append(col(Deadline.work_stream_id).in_([w.id for w in found[:1]]))
+        found = find_work_streams(session=session, query=work_stream)
+        stream_id = found[0].id if found else -1
         scope = f"work stream {found[0].key}" if found else f"work stream {work_stream!r} (unknown)"
+    org = None
     if organisation:
-        found_orgs = find_organisations(session, organisation)
-        where.append(col(Deadline.owner_organisation_id).in_([o.id for o in found_orgs[:1]]))
-        scope = found_orgs[0].acronym if found_orgs else f"{organisation!r} (unknown)"
-    upcoming = _with_names(session, [*where, Deadline.due_on >= today], limit)
-    overdue = _with_names(session, [*where, Deadline.due_on < today], limit)
-    total, late = session.exec(select(
-        func.count(), func.coalesce(func.sum(case((Deadline.due_on < today, 1), else_=0)), 0),
-    ).select_from(Deadline).where(*where)).one()
+        found_orgs = find_organisations(session=session, query=organisation)
+        org = found_orgs[0] if found_orgs else None
+        org_id = org.id if org else -1
+        scope = org.acronym if org else f"{organisation!r} (unknown)"
+    found = deadline_store.open_deadlines(
+        session=session, now=now, timezone=timezone, limit=limit, work_stream_id=stream_id,
+        organisation_id=org_id, due_from=due_from, due_until=due_until,
+        overdue_only=overdue_only)
+    today = found.today
+    actions = []
+    if mine is not None:
+        actions = [deadline_view(item, today)
+                   for item in action_items(session=session, person=mine)]
     return DeadlinesAnswer(
         today=today, scope=scope,
-        upcoming=[_deadline_view(*row, today) for row in upcoming],
-        overdue=[_deadline_view(*row, today) for row in overdue],
-        more_upcoming=total - late - len(upcoming), more_overdue=late - len(overdue),
+        upcoming=[deadline_view(item, today) for item in found.upcoming],
+        overdue=[deadline_view(item, today) for item in found.overdue],
+        more_upcoming=found.more_upcoming, more_overdue=found.more_overdue,
+        due_from=due_from, due_until=due_until, overdue_only=overdue_only,
+        mine=mine is not None, actions=actions,
     )
 
 
-def _with_names(session: Session, where: list, limit: int) -> list:
-    """The first deadlines with their owner's acronym, owner person's name and work stream."""
-    return session.exec(
-        select(Deadline, Organisation.acronym, Person.name, WorkStream.key)
-        .outerjoin(Organisation, Organisation.id == Deadline.owner_organisation_id)
-        .outerjoin(Person, Person.id == Deadline.owner_person_id)
-        .outerjoin(WorkStream, WorkStream.id == Deadline.work_stream_id)
-        .where(*where).order_by(Deadline.due_on, Deadline.key).limit(limit)).all()
-
-
-def _deadline_view(d: Deadline, owner: str | None, owner_person: str | None,
-                   work_stream: str | None, today: dt.date) -> DeadlineView:
+def deadline_view(item: Named, today: dt.date) -> DeadlineView:
+    """A deadline as every surface shows it, as of the reader's `today`."""
+    d = item.deadline
+    overdue = d.status == "open" and is_overdue(d.due_on, today)
+    days_left = (d.due_on - today).days if d.due_on and (overdue or is_exact(d)) else None
     return DeadlineView(
         key=d.key, title=d.title, due_text=d.due_text, starts_on=d.starts_on, due_on=d.due_on,
-        owner=owner, owner_person=owner_person, work_stream=work_stream, kind=d.kind,
-        status=d.status,
-        overdue=d.status == "open" and d.due_on is not None and d.due_on < today,
-        days_left=(d.due_on - today).days if d.due_on else None, source=d.source,
+        owner=", ".join(item.owners) or None, owner_person=item.owner_person,
+        work_stream=item.work_stream, kind=d.kind, status=d.status, overdue=overdue,
+        days_left=days_left, source=d.source, owners=list(item.owners),
     )
 
 
@@ -298,12 +290,10 @@ def _ws_view(w: WorkStream) -> WorkStreamView:
     return WorkStreamView(w.key, w.kind, w.number, w.name, w.description, w.lead_note)
 
 
-def _focal_points(session: Session, organisation_id: int) -> list[PersonRef]:
-    people = session.exec(select(Person).where(
-        Person.organisation_id == organisation_id, Person.retired_at.is_(None),
-    ).order_by(Person.name)).all()
-    preferred = [p for p in people if p.role in ("focal_point", "secretariat")] or people
-    return [_person_ref(session, p) for p in preferred]
+def _focal_points(session: Session, organisation_id: int,
+                  orgs: dict[int, str]) -> list[PersonRef]:
+    people = members_of(session=session, organisation_id=organisation_id)
+    return [_person_ref(p, orgs) for p in contacts(people)]
 
 
 _ROLE_ORDER = {"lead": 0, "co-lead": 1, "support": 2, "interested": 3}
@@ -312,16 +302,15 @@ _ROLE_ORDER = {"lead": 0, "co-lead": 1, "support": 2, "interested": 3}
 def who_leads(*, session: Session, query: str, now: dt.datetime,
               timezone: str = "Europe/Zurich") -> LeadAnswer:
     """Who leads a work stream, with every other role, the focal points and since when."""
-    found = find_work_streams(session, query)
+    found = find_work_streams(session=session, query=query)
     if not found:
         return LeadAnswer(query, None, [], [])
     stream = found[0]
     today = local_date(now, timezone)
-    rows = session.exec(select(WorkStreamRole, Organisation).join(Organisation).where(
-        WorkStreamRole.work_stream_id == stream.id, *_active(WorkStreamRole, today),
-    )).all()
+    orgs = acronyms(session=session)
+    rows = roles_of_work_stream(session=session, work_stream_id=stream.id, today=today)
     roles = [RoleView(o.acronym, o.name, r.role, r.since, r.until, r.note,
-                      _focal_points(session, o.id)) for r, o in rows]
+                      _focal_points(session, o.id, orgs)) for r, o in rows]
     roles.sort(key=lambda r: (_ROLE_ORDER.get(r.role, 9), r.organisation))
     return LeadAnswer(query, _ws_view(stream), roles, [_ws_view(w) for w in found[1:4]])
 
@@ -330,29 +319,25 @@ def who(*, session: Session, query: str, now: dt.datetime,
         timezone: str = "Europe/Zurich") -> WhoAnswer:
     """Who an organisation or a person is."""
     today = local_date(now, timezone)
-    orgs = find_organisations(session, query)
+    orgs = find_organisations(session=session, query=query)
+    names = acronyms(session=session)
     if orgs:
-        o = orgs[0]
-        rows = session.exec(select(WorkStreamRole, WorkStream).join(WorkStream).where(
-            WorkStreamRole.organisation_id == o.id, *_active(WorkStreamRole, today),
-        ).order_by(WorkStream.key)).all()
-        people = session.exec(select(Person).where(
-            Person.organisation_id == o.id, Person.retired_at.is_(None)).order_by(Person.name))
+        o: Organisation = orgs[0]
+        rows = roles_of_organisation(session=session, organisation_id=o.id, today=today)
+        people = members_of(session=session, organisation_id=o.id)
         return WhoAnswer(query, organisation=OrganisationView(
             o.acronym, o.name, o.kind, o.website,
             [(w.key, w.name, r.role) for r, w in rows],
-            [_person_ref(session, p) for p in people],
+            [_person_ref(p, names) for p in people],
         ), candidates=[x.acronym for x in orgs[1:]])
-    people = find_people(session, query)
+    people = find_people(session=session, query=query)
     if people:
         p = people[0]
         roles = []
         if p.organisation_id:
-            rows = session.exec(select(WorkStreamRole, WorkStream).join(WorkStream).where(
-                WorkStreamRole.organisation_id == p.organisation_id,
-                *_active(WorkStreamRole, today),
-            ).order_by(WorkStream.key)).all()
+            rows = roles_of_organisation(session=session, organisation_id=p.organisation_id,
+                                         today=today)
             roles = [(w.key, w.name, r.role) for r, w in rows]
-        return WhoAnswer(query, person=_person_ref(session, p), person_roles=roles,
+        return WhoAnswer(query, person=_person_ref(p, names), person_roles=roles,
                          candidates=[x.name for x in people[1:]])
     return WhoAnswer(query)

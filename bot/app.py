@@ -21,6 +21,7 @@ from bot import listeners
 from bot.cache import AnswerCache
 from bot.desk import SORRY, Desk
 from bot.identity import Identities
+from bot.payload import PayloadError, checked
 
 log = logging.getLogger("coalition.bot")
 
@@ -42,15 +43,28 @@ def create_bolt_app(runtime, *, client: WebClient | None = None) -> App:
     config = runtime.config
     secret = config.secrets.slack_signing_secret
     client = client or make_client(config)
-    app = App(client=client, signing_secret=secret or None,
-              request_verification_enabled=bool(secret), token_verification_enabled=False,
-              process_before_response=True, logger=log)
+    # HTTP requests are verified (and their bodies checked) at the edge, `bot.http`, before
+    # Bolt sees them; Socket Mode's come over Slack's authenticated WebSocket.
+    app = App(client=client, signing_secret=secret or None, request_verification_enabled=False,
+              token_verification_enabled=False, process_before_response=True, logger=log)
+    app.middleware(check_socket_mode_payload)
     desk = Desk(runtime=runtime,
                 identities=Identities(default_timezone=config.coalition.timezone),
                 answers=AnswerCache())
     listeners.register(app, desk)
     app.error(report_error)
     return app
+
+
+def check_socket_mode_payload(req, resp, next):
+    """Socket Mode's payloads, cleaned and checked as `bot.http` does HTTP's."""
+    if req.mode == "socket_mode":
+        try:
+            req.body = checked(req.body)
+        except PayloadError as e:
+            log.warning("Socket Mode: not a Slack payload, ignored (%s)", str(e)[:200])
+            return BoltResponse(status=400, body="")
+    return next()
 
 
 def report_error(error: Exception, body: dict, logger: logging.Logger) -> BoltResponse:

@@ -1,18 +1,26 @@
-"""Block Kit for every answer. The text fallback of every message is `bot.text.render()`."""
+"""Block Kit for every answer. The text fallback of every message is `bot.text.render()`.
+
+`answer_blocks` is keyed by the answer's type like `bot.text.render`: an answer type with no
+Block Kit renderer registered below fails loudly, never reaches Slack as a repr."""
 
 from __future__ import annotations
+
+from functools import singledispatch
 
 from bot import text as plain
 from bot.answers import (
     AgendaAnswer,
     DeadlinesAnswer,
     DeadlineView,
+    HelpAnswer,
     LeadAnswer,
     MeetingsAnswer,
     PersonRef,
     WhoAnswer,
 )
+from bot.dispatch import Elsewhere
 from bot.headlines import NewsAnswer
+from bot.writes import Done, Later, NeedsModal, Refused
 
 SHARE_ACTION = "share_in_channel"
 _MAX_BLOCKS = 48
@@ -50,12 +58,20 @@ def message(answer, *, share: str | None = None) -> dict:
     return {"text": plain.render(answer)[:3900], "blocks": blocks}
 
 
+@singledispatch
 def answer_blocks(answer) -> list[dict]:
-    for kind, fn in ((AgendaAnswer, _agenda), (DeadlinesAnswer, _deadlines),
-                     (LeadAnswer, _lead), (WhoAnswer, _who), (MeetingsAnswer, _meetings),
-                     (NewsAnswer, _news)):
-        if isinstance(answer, kind):
-            return fn(answer)
+    raise TypeError(f"no Block Kit renderer for {type(answer).__name__}: register one in "
+                    f"bot.blocks")
+
+
+@answer_blocks.register(HelpAnswer)
+@answer_blocks.register(Refused)
+@answer_blocks.register(Done)
+@answer_blocks.register(NeedsModal)
+@answer_blocks.register(Later)
+@answer_blocks.register(Elsewhere)
+def _as_text(answer) -> list[dict]:
+    """Answers that are a sentence or two: their text in one section."""
     return [section(escape(plain.render(answer)))]
 
 
@@ -65,6 +81,7 @@ def _person(p: PersonRef) -> str:
     return f"{name} ({escape(p.organisation)}){mention}" if p.organisation else name + mention
 
 
+@answer_blocks.register
 def _agenda(a: AgendaAnswer) -> list[dict]:
     m = a.meeting
     if m is None:
@@ -85,19 +102,29 @@ def _deadline(d: DeadlineView) -> str:
         "OVERDUE", ":warning: *OVERDUE*", 1)
 
 
+@answer_blocks.register
 def _deadlines(a: DeadlinesAnswer) -> list[dict]:
-    scope = "" if a.scope == "all" else f" for {a.scope}"
-    blocks = [header(f"Next deadlines{scope}"), context(f"as of {a.today:%d %B %Y}"),
-              section("\n".join(_deadline(d) for d in a.upcoming) or "_None upcoming._")]
-    if a.more_upcoming:
-        blocks.append(context(f"… and {a.more_upcoming} more"))
-    if a.overdue:
-        blocks.append(section("*Overdue (still open)*\n" + "\n".join(map(_deadline, a.overdue))))
-        if a.more_overdue:
-            blocks.append(context(f"… and {a.more_overdue} more overdue"))
+    blocks = [header(plain.deadlines_heading(a)), context(f"as of {a.today:%d %B %Y}")]
+    if a.overdue_only:
+        blocks.append(section("\n".join(map(_deadline, a.overdue))
+                              or "_None: nothing open is past its date._"))
+    else:
+        blocks.append(section("\n".join(_deadline(d) for d in a.upcoming)
+                              or "_None upcoming._"))
+        if a.more_upcoming:
+            blocks.append(context(f"… and {a.more_upcoming} more"))
+        if a.overdue:
+            blocks.append(section("*Overdue (still open)*\n"
+                                  + "\n".join(map(_deadline, a.overdue))))
+    if a.more_overdue:
+        blocks.append(context(f"… and {a.more_overdue} more overdue"))
+    if a.mine:
+        blocks.append(section("*Your open action items*\n" + (
+            "\n".join(map(_deadline, a.actions)) or "_None._")))
     return blocks
 
 
+@answer_blocks.register
 def _lead(a: LeadAnswer) -> list[dict]:
     w = a.work_stream
     if w is None:
@@ -118,6 +145,7 @@ def _lead(a: LeadAnswer) -> list[dict]:
     return blocks
 
 
+@answer_blocks.register
 def _who(a: WhoAnswer) -> list[dict]:
     if a.organisation:
         o = a.organisation
@@ -135,6 +163,7 @@ def _who(a: WhoAnswer) -> list[dict]:
     return [section(escape(plain.who_text(a)))]
 
 
+@answer_blocks.register
 def _meetings(a: MeetingsAnswer) -> list[dict]:
     def lines(ms):
         return "\n".join(f"• *{escape(m.title)}* — {escape(plain.when(m, a.timezone))}"
@@ -143,6 +172,7 @@ def _meetings(a: MeetingsAnswer) -> list[dict]:
             section("*Recent meetings*\n" + lines(a.recent))]
 
 
+@answer_blocks.register
 def _news(a: NewsAnswer) -> list[dict]:
     if not a.items:
         return [section(escape(plain.news_text(a)))]

@@ -2,10 +2,10 @@
 
 An answer depends on the store and on time. The store side: each answer is kept under the
 reference data's version (`store.version`), read before the store is, and serves only while
-that version is current, whichever process changed the data. The time side: each kind of
-answer says below until when it holds with the store unchanged (`validity`); kinds not listed
-there are never kept. Answers to people the store does not know (their timezone comes from
-Slack and is remembered for a while only) are never kept either.
+that version is current, whichever process changed the data. The time side: each command's
+row in `bot.commands` says how long its answer holds with the store unchanged (`cache`, read by
+`validity`); commands without one are never kept. Answers to people the store does not know
+(their timezone comes from Slack and is remembered for a while only) are never kept either.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot import commands
 from bot.answers import AgendaAnswer, local_date
 from bot.router import Request
 from store.meetings import HORIZON, over_at
 
-KEPT = ("agenda", "deadlines", "lead", "who", "help")
+KEPT = tuple(c.name for c in commands.COMMANDS if c.cache)
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,18 @@ class Validity:
 def validity(request: Request, answer, *, now: dt.datetime, timezone: str) -> Validity | None:
     """How long `answer`, given at `now`, holds while the store does not change; None: it is
     not to be kept."""
-    match request.command:
-        case "help":
+    match commands.get(request.command).cache:
+        case "always":
             return Validity(since=now)
-        case "deadlines" | "lead" | "who":  # as of the asker's date: days left, current roles
+        case "day":  # as of the asker's date: days left, windows, current roles
             return Validity(since=now, day=local_date(now, timezone), timezone=timezone)
-        case "agenda" if isinstance(answer, AgendaAnswer):
+        case "meeting" if isinstance(answer, AgendaAnswer):
             meeting = answer.meeting
-            if request.args.get("number") is not None or meeting is None:
-                return Validity(since=now)  # a numbered meeting; or none to come, ever
+            if meeting is None:
+                return Validity(since=now)  # none to come, ever
+            if request.args.get("number") is not None:  # upcoming until it is over, then held
+                over = over_at(meeting)
+                return Validity(since=now, until=over if over > now else None)
             # The next meeting stays the next one (those before it are over for good) until it
             # is over, or falls out of `upcoming_meetings`' window.
             return Validity(since=now, until=min(over_at(meeting),

@@ -90,7 +90,8 @@ class Desk:
                 with unit_of_work(self.engine) as session:
                     report = sync_file(session=session, path=path, now=self.now())
             except DataFileError as e:
-                return Done(f"The data file was not imported, nothing changed: {e}")
+                hint = f" ({e.hint})" if e.hint else ""
+                return Done(f"The data file was not imported, nothing changed: {e}{hint}")
             return Done(f"Synced {path.name}: {report.summary()}")
         return self.post_minutes(later.text.strip(), client=client, user_id=user_id)
 
@@ -98,19 +99,20 @@ class Desk:
         """The meeting's minutes draft (DOCX), posted to the asker as a file in a DM."""
         from digests.minutes.actions import sync_actions
         from digests.minutes.draft import build_draft
-        from digests.minutes.notes import find_meeting
         from digests.minutes.render import render_minutes
+        from store.meetings import find_meeting
 
         if not ref:
             return Done("Write `minutes N`, e.g. `minutes 5` for the 5th IMG meeting.")
         with unit_of_work(self.engine) as session:
-            meeting = find_meeting(session, ref)
+            meeting = find_meeting(session=session, ref=ref)
             if meeting is None:
                 return Done(f"There is no meeting {ref!r}; try `meetings`.")
             sync_actions(session=session, meeting=meeting, now=self.now())
             draft = build_draft(session=session, meeting=meeting, now=self.now())
         channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.files_upload_v2(channel=channel, file=render_minutes(draft, "docx"),
+        data = render_minutes(draft, "docx", now=self.now(), layout=self.runtime.minutes_layout)
+        client.files_upload_v2(channel=channel, file=data,
                                filename=f"{draft.meeting_key}-minutes-draft.docx",
                                title=draft.title,
                                initial_comment=f"The minutes draft of {meeting.title}.")

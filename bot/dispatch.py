@@ -1,17 +1,19 @@
-"""Answering a parsed request: the one place that maps commands to answers, for every channel."""
+"""Answering a parsed request, for every channel: who may ask (the command's row in
+`bot.commands`), then the command's answer function (`bot.handlers`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from bot import answers, writes
+from bot import commands
 from bot.answers import HelpAnswer
-from bot.headlines import latest_news
 from bot.router import Request
+from bot.writes import Refused
 from store.models import Organisation, Person
+from store.people import secretariat
 
 
 @dataclass
@@ -32,40 +34,42 @@ class Asker:
         return self.person is not None and self.person.role == "secretariat"
 
 
-PUBLIC = ("agenda", "deadlines", "lead", "who", "meetings", "news", "help")
-SECRETARIAT = ("meeting", "deadline", "note", "sync", "minutes")
-_WHAT = {"meeting": "add or edit meetings", "deadline": "add, edit or close deadlines",
-         "note": "record meeting notes", "sync": "re-import the data file",
-         "minutes": "draft the minutes"}
+@dataclass
+class Context:
+    """What an answer function gets besides the request's arguments."""
+
+    session: Session
+    now: dt.datetime
+    asker: Asker
+    source_id: str = ""  # the chat message or command, so that a retried one is stored once
+
+    @property
+    def timezone(self) -> str:
+        return self.asker.timezone
 
 
-def answer(request: Request, *, session: Session, now: dt.datetime, asker: Asker):
-    """The answer dataclass for a public request; other commands belong to their channel."""
-    args, tz = request.args, asker.timezone
-    match request.command:
-        case "agenda":
-            return answers.agenda(session=session, now=now, number=args.get("number"),
-                                  timezone=tz)
-        case "deadlines":
-            organisation = args.get("organisation")
-            if args.get("mine"):
-                organisation = asker.organisation_acronym(session)
-                if organisation is None:
-                    return HelpAnswer(note="I don't know your organisation yet, so `mine` "
-                                      "cannot be answered; try `deadlines org ACRONYM`.")
-            return answers.next_deadlines(
-                session=session, now=now, limit=args.get("limit", 5),
-                work_stream=args.get("work_stream"), organisation=organisation, timezone=tz)
-        case "lead":
-            return answers.who_leads(session=session, query=args["query"], now=now,
-                                     timezone=tz)
-        case "who":
-            return answers.who(session=session, query=args["query"], now=now, timezone=tz)
-        case "meetings":
-            return answers.meetings(session=session, now=now, timezone=tz)
-        case "news":
-            return latest_news(session=session, now=now, text=args.get("text", ""))
-    return HelpAnswer()
+@dataclass
+class Elsewhere:
+    """A command asked where it does not work (in the console, a command of Slack's)."""
+
+    command: str
+    usage: str
+    access: str
+    slash: str = "/coalition"
+    instead: str = ""
+
+
+PUBLIC = commands.names(access=commands.PUBLIC)
+
+
+def answer(request: Request, *, session: Session, now: dt.datetime, asker: Asker,
+           slash: str = "/coalition"):
+    """The answer to a question asked outside chat (the console): every public command; the
+    others say where they work (`slash`: the Slack command) and what to do here instead."""
+    command = commands.get(request.command)
+    if command.access != commands.PUBLIC:
+        return Elsewhere(command.name, command.usage, command.access, slash, command.instead)
+    return handle(request, session=session, now=now, asker=asker)
 
 
 def handle(request: Request, *, session: Session, now: dt.datetime, asker: Asker,
@@ -73,43 +77,16 @@ def handle(request: Request, *, session: Session, now: dt.datetime, asker: Asker
     """Any request from a chat: the public answers, the asker's own changes (`update`,
     `subscribe`), and the secretariat's work, refused politely to anyone else. `source_id`
     names the chat message or command, so that a retried one is stored once."""
-    command, text = request.command, request.args.get("text", "").strip()
-    if command in SECRETARIAT and not asker.is_secretariat:
-        return writes.Refused(_WHAT[command], _secretariat(session))
-    if command in ("update", "subscribe", "unsubscribe") and asker.person is None:
+    command = commands.get(request.command)
+    if command.access == commands.SECRETARIAT and not asker.is_secretariat:
+        return Refused(command.action, _secretariat(session))
+    if command.access == commands.MEMBER and asker.person is None:
         return HelpAnswer(note=f"I don't know who you are in the coalition yet, so I cannot "
-                          f"{command} for you; ask the secretariat to add your Slack account.")
-    match command:
-        case "update":
-            if not text:
-                return HelpAnswer(note="Write `update` and then your news, e.g. `update We "
-                                  "published our e-waste report`.")
-            return writes.record_update(session=session, person=asker.person, text=text,
-                                        source="slack", source_id=source_id, now=now)
-        case "subscribe" | "unsubscribe":
-            return writes.set_digest(session=session, person=asker.person,
-                                     subscribed=command == "subscribe")
-        case "note":
-            return writes.record_note(session=session, text=text, now=now)
-        case "deadline" | "meeting":
-            return _secretariat_form(command, text, session=session, now=now)
-        case "sync" | "minutes":
-            return writes.Later(command, text)
-    return answer(request, session=session, now=now, asker=asker)
-
-
-def _secretariat_form(command: str, text: str, *, session: Session, now: dt.datetime):
-    verb, _, key = text.partition(" ")
-    verb, key = verb.lower(), key.strip()
-    if command == "deadline" and verb == "done" and key:
-        return writes.mark_deadline_done(session=session, key=key, now=now)
-    if verb == "add" or (verb == "edit" and key):
-        return writes.NeedsModal(command, key if verb == "edit" else "")
-    usage = "`deadline add`, `deadline edit KEY` or `deadline done KEY`" \
-        if command == "deadline" else "`meeting add` or `meeting edit KEY`"
-    return HelpAnswer(note=f"Write {usage}.")
+                          f"{command.name} for you; ask the secretariat to add your Slack "
+                          f"account.")
+    context = Context(session=session, now=now, asker=asker, source_id=source_id)
+    return command.function()(request.args, context)
 
 
 def _secretariat(session: Session) -> list[str]:
-    return list(session.exec(select(Person.name).where(
-        Person.role == "secretariat", Person.retired_at.is_(None)).order_by(Person.name)))
+    return [p.name for p in secretariat(session=session)]

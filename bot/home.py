@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from bot import answers, blocks
+from bot import answers, blocks, text
 from bot.dispatch import Asker
-from store.models import Deadline, Organisation, WorkStream, WorkStreamRole
+from store.actions import action_items
+from store.models import Organisation
+from store.organisations import roles_of_organisation
 
 TOGGLE_DIGEST = "toggle_digest"
 
@@ -35,27 +37,33 @@ def home_view(*, session: Session, asker: Asker, now: dt.datetime, name: str) ->
             items += blocks.answer_blocks(answers.next_deadlines(
                 session=session, now=now, work_stream=key, timezone=tz, limit=3))
     items.append({"type": "divider"})
-    items.append(blocks.section(_action_items(session, person.id)))
+    items += _action_items(session, person, now, tz)
     items.append(_toggle(person.digest_subscribed))
     return {"type": "home", "blocks": items[:100]}
 
 
 def _work_streams(session: Session, organisation_id: int) -> list[str]:
-    return list(session.exec(select(WorkStream.key).join(
-        WorkStreamRole, WorkStreamRole.work_stream_id == WorkStream.id).where(
-        WorkStreamRole.organisation_id == organisation_id, WorkStreamRole.retired_at.is_(None),
-        WorkStream.retired_at.is_(None)).distinct().order_by(WorkStream.key)))[:3]
+    rows = roles_of_organisation(session=session, organisation_id=organisation_id, today=None)
+    return list(dict.fromkeys(w.key for _, w in rows))[:3]
 
 
-def _action_items(session: Session, person_id: int) -> str:
-    rows = session.exec(select(Deadline).where(
-        Deadline.owner_person_id == person_id, Deadline.status == "open",
-        Deadline.retired_at.is_(None)).order_by(Deadline.due_on, Deadline.key).limit(10)).all()
-    if not rows:
-        return "*Your open action items*\n_None._"
-    lines = [f"• {blocks.escape(d.title)} — due {d.due_text or d.due_on or 'no date'}"
-             for d in rows]
-    return "*Your open action items*\n" + "\n".join(lines)
+ACTIONS_SHOWN = 20
+
+
+def _action_items(session: Session, person, now: dt.datetime, timezone: str) -> list[dict]:
+    """The person's open action items (theirs and their organisation's), as `deadlines mine`
+    and the digest list them."""
+    today = answers.local_date(now, timezone)
+    views = [answers.deadline_view(item, today)
+             for item in action_items(session=session, person=person)]
+    if not views:
+        return [blocks.section("*Your open action items*\n_None._")]
+    lines = [blocks.escape(text.deadline_line(v).strip()) for v in views[:ACTIONS_SHOWN]]
+    out = [blocks.section("*Your open action items*\n" + "\n".join(lines))]
+    if len(views) > ACTIONS_SHOWN:
+        out.append(blocks.context(f"… and {len(views) - ACTIONS_SHOWN} more: "
+                                  "`deadlines mine` lists them all"))
+    return out
 
 
 def _toggle(subscribed: bool) -> dict:

@@ -4,6 +4,12 @@ First by the Slack user id stored on the person; else by the email Slack gives f
 (`users.info`), and the id is then remembered on the person so the next question needs no
 call. A Slack user who is nobody in the store is remembered in this process for a while (with
 the timezone Slack gives), so that every question does not cost a `users.info` call.
+
+Only the people of a retired row are no longer anyone: no identity, no rights. And an email
+is trusted only from our own workspace (or Enterprise Grid organisation): a user of another
+workspace, met in a Slack Connect channel, has the email their own workspace gives them,
+which anyone administering that workspace can set. They are matched by email never; only by a
+`slack_user_id` the data file gives them.
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ import time
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.dispatch import Asker
+from store import people
 from store.models import Person
 
 log = logging.getLogger("coalition.bot.identity")
@@ -28,25 +34,38 @@ class SlackProfile:
     user_id: str
     email: str
     timezone: str
+    team_id: str = ""
+    enterprise_id: str = ""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The workspace the bot's token belongs to (`auth.test`)."""
+
+    team_id: str
+    enterprise_id: str = ""
+
+    def includes(self, profile: SlackProfile) -> bool:
+        """Whether the user is one of ours: same workspace, or same Grid organisation."""
+        if profile.team_id and profile.team_id == self.team_id:
+            return True
+        return bool(self.enterprise_id) and profile.enterprise_id == self.enterprise_id
 
 
 def person_by_slack_id(session: Session, user_id: str) -> Person | None:
-    if not user_id:
-        return None
-    return session.exec(select(Person).where(
-        Person.slack_user_id == user_id, Person.retired_at.is_(None))).first()
+    return people.person_by_slack_id(session=session, user_id=user_id)
 
 
 def remember(session: Session, *, profile: SlackProfile) -> Person | None:
     """The person with the profile's email, now remembered under the Slack user id."""
     if not profile.email:
         return None
-    person = session.exec(select(Person).where(
-        func.lower(Person.email) == profile.email.lower(), Person.retired_at.is_(None))).first()
+    person = people.person_by_email(session=session, email=profile.email, current_only=True)
     if person is None:
         return None
     if person.slack_user_id != profile.user_id:
-        holder = person_by_slack_id(session, profile.user_id)
+        holder = people.person_by_slack_id(session=session, user_id=profile.user_id,
+                                           current_only=False)  # the id is unique in all rows
         if holder is not None and holder.id != person.id:
             holder.slack_user_id = None  # the id moved to another address: follow Slack
             session.add(holder)
@@ -65,7 +84,20 @@ def fetch_profile(client, user_id: str) -> SlackProfile | None:
         log.warning("users.info failed for %s: %s", user_id, e.response.get("error"))
         return None
     profile = user.get("profile") or {}
-    return SlackProfile(user_id, profile.get("email") or "", user.get("tz") or "")
+    grid = user.get("enterprise_user") or {}
+    return SlackProfile(user_id, profile.get("email") or "", user.get("tz") or "",
+                        team_id=user.get("team_id") or "",
+                        enterprise_id=grid.get("enterprise_id") or "")
+
+
+def fetch_workspace(client) -> Workspace | None:
+    """Our workspace, from `auth.test` on the bot's token; None when Slack will not say."""
+    try:
+        found = client.auth_test()
+    except SlackApiError as e:
+        log.warning("auth.test failed: %s", e.response.get("error"))
+        return None
+    return Workspace(found.get("team_id") or "", found.get("enterprise_id") or "")
 
 
 class Identities:
@@ -76,6 +108,7 @@ class Identities:
         self.ttl = ttl
         self._strangers: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
+        self._workspace: Workspace | None = None
 
     def known(self, session: Session, user_id: str) -> Asker | None:
         """The asker from the store or this process' memory alone; None: ask Slack first."""
@@ -94,13 +127,29 @@ class Identities:
         if asker is not None:
             return asker
         profile = fetch_profile(client, user_id) if user_id else None
-        person = remember(session, profile=profile) if profile else None
+        ours: bool | None = False
+        if profile is not None and profile.email:
+            ours = self._ours(client, profile)
+        person = remember(session, profile=profile) if ours else None
         if person is not None:
             return Asker(person=person, timezone=person.timezone)
         timezone = _valid_zone(profile.timezone if profile else "") or self.default_timezone
-        with self._lock:
-            self._strangers[user_id] = (time.monotonic() + self.ttl, timezone)
+        if ours is not None:  # None: our workspace is not known yet; ask again next time
+            with self._lock:
+                self._strangers[user_id] = (time.monotonic() + self.ttl, timezone)
         return Asker(timezone=timezone)
+
+    def _ours(self, client, profile: SlackProfile) -> bool | None:
+        """Whether the user is of our workspace; None when Slack would not say which ours is."""
+        if self._workspace is None:
+            self._workspace = fetch_workspace(client)
+            if self._workspace is None:
+                return None
+        if not self._workspace.includes(profile):
+            log.info("Slack user %s is of another workspace (%s): not matched by email",
+                     profile.user_id, profile.team_id or "unknown")
+            return False
+        return True
 
 
 def _valid_zone(name: str) -> str:

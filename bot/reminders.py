@@ -21,8 +21,16 @@ from sqlmodel import Session, select
 
 from bot import answers, blocks
 from bot.answers import local_date
+from store.deadlines import Named, open_deadline_list
 from store.engine import unit_of_work
-from store.models import Attendance, Deadline, Meeting, Person, SentReminder
+from store.meetings import (
+    MAIN_SERIES,
+    meetings_ended_between,
+    meetings_starting_between,
+    participant_slack_ids,
+)
+from store.models import Person, SentReminder
+from store.people import contact_slack_ids
 
 log = logging.getLogger("coalition.bot.reminders")
 
@@ -47,15 +55,10 @@ def _minutes_reminders(session: Session, now: dt.datetime, channel: str) -> list
     """After a meeting ends, remind the secretariat to draft its minutes (within two days)."""
     if not channel:
         return []
-    rows = session.exec(select(Meeting).where(
-        Meeting.retired_at.is_(None), Meeting.status != "cancelled",
-        Meeting.precision == "minute", Meeting.starts_at <= now,
-        Meeting.starts_at >= now - dt.timedelta(days=2))).all()
     out = []
-    for m in rows:
-        if (m.ends_at or m.starts_at) > now:
-            continue
-        ref = str(m.number) if m.series.upper() == "IMG" and m.number else m.key
+    for m in meetings_ended_between(session=session, start=now - dt.timedelta(days=2),
+                                    end=now):
+        ref = str(m.number) if m.series.upper() == MAIN_SERIES and m.number else m.key
         text = (f"{m.title} is over: draft its minutes with `/coalition minutes {ref}` "
                 f"(or `coalition minutes draft {ref}`), after recording the notes.")
         out.append(Reminder(f"minutes:{m.key}", channel, text,
@@ -124,55 +127,45 @@ def _deadline_reminders(session, now, days, timezone, channel) -> list[Reminder]
     if not days:
         return []
     today = local_date(now, timezone)
-    rows = session.exec(select(Deadline).where(
-        Deadline.retired_at.is_(None), Deadline.status == "open", Deadline.due_on >= today,
-        Deadline.due_on <= today + dt.timedelta(days=max(days)))).all()
     out = []
-    for d in rows:
+    for item in open_deadline_list(session=session, due_from=today,
+                                   due_until=today + dt.timedelta(days=max(days))):
+        d = item.deadline
         left = (d.due_on - today).days
         n = _which_day(left, days)
         if n is None:
             continue
         when = "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
         text = f"Reminder: “{d.title}” is due {when} ({d.due_text or d.due_on})."
-        for target in _deadline_targets(session, d) or ([channel] if channel else []):
+        for target in _deadline_targets(session, item) or ([channel] if channel else []):
             out.append(Reminder(f"deadline:{d.key}:{d.due_on}:{n}:{target}", target, text,
                                 [blocks.section(blocks.escape(text))]))
     return out
 
 
-def _deadline_targets(session: Session, d: Deadline) -> list[str]:
+def _deadline_targets(session: Session, item: Named) -> list[str]:
+    """The owner person in Slack, else the contacts (focal points, secretariat) of every
+    owner organisation known in Slack."""
+    d = item.deadline
     if d.owner_person_id:
         owner = session.get(Person, d.owner_person_id)
         if owner is not None and owner.slack_user_id and owner.retired_at is None:
             return [owner.slack_user_id]
-    if d.owner_organisation_id is None:
-        return []
-    return list(session.exec(select(Person.slack_user_id).where(
-        Person.organisation_id == d.owner_organisation_id, Person.role == "focal_point",
-        Person.slack_user_id.is_not(None), Person.retired_at.is_(None))
-        .order_by(Person.slack_user_id)))
+    return contact_slack_ids(session=session, organisation_ids=item.owner_ids)
 
 
 def _meeting_reminders(session, now, timezone, channel) -> list[Reminder]:
     tomorrow = local_date(now, timezone) + dt.timedelta(days=1)
-    start = now - dt.timedelta(days=1)
-    rows = session.exec(select(Meeting).where(
-        Meeting.retired_at.is_(None), Meeting.status == "planned", Meeting.precision != "month",
-        Meeting.starts_at >= start, Meeting.starts_at <= now + dt.timedelta(days=3))).all()
     out = []
-    for m in rows:
+    for m in meetings_starting_between(session=session, start=now - dt.timedelta(days=1),
+                                       end=now + dt.timedelta(days=3)):
         if local_date(m.starts_at, m.timezone) != tomorrow:
             continue
         message = blocks.message(answers.meeting_agenda(session=session, meeting=m,
-                                                        timezone=timezone))
+                                                        timezone=timezone, now=now))
         text = f"Tomorrow: {message['text']}"
         body = [blocks.section(f"*Tomorrow:* {blocks.escape(m.title)}"), *message["blocks"]]
-        targets = list(session.exec(select(Person.slack_user_id).join(
-            Attendance, Attendance.person_id == Person.id).where(
-            Attendance.meeting_id == m.id, Attendance.retired_at.is_(None),
-            Person.slack_user_id.is_not(None), Person.retired_at.is_(None))
-            .order_by(Person.slack_user_id)))
+        targets = participant_slack_ids(session=session, meeting=m)
         for target in targets + ([channel] if channel else []):
             out.append(Reminder(f"meeting:{m.key}:{m.starts_at:%Y-%m-%d}:{target}", target,
                                 text, body))

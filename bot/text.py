@@ -1,10 +1,15 @@
-"""Answers as plain text: for the console, and as the text fallback of every Slack message."""
+"""Answers as plain text: for the console, and as the text fallback of every Slack message.
+
+`render` is keyed by the answer's type: each answer type registers its renderer below, and one
+without a renderer fails loudly (and `tests/bot/test_commands.py`), never shows as a repr."""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import singledispatch
 from zoneinfo import ZoneInfo
 
+from bot import commands
 from bot.answers import (
     AgendaAnswer,
     DeadlinesAnswer,
@@ -16,34 +21,45 @@ from bot.answers import (
     PersonRef,
     WhoAnswer,
 )
+from bot.dispatch import Elsewhere
 from bot.headlines import NewsAnswer
 from bot.writes import Done, Later, NeedsModal, Refused
+from store.when import imprecise_when
+from store.words import plural
 
 ROLE_LABELS = {"lead": "Lead", "co-lead": "Co-lead", "support": "Support",
                "interested": "Interested"}
 
-HELP = """I can answer these (a command word or a plain question):
-  agenda [next|N]                     the agenda of the next meeting, or of meeting N
-  deadlines [N] [ws KEY|org ACR|mine] the next deadlines; overdue ones flagged apart
-  lead WORKSTREAM                     who leads a work stream ("lead ws1", "who leads ws 2")
-  who ORG|PERSON                      an organisation's roles and focal points, or who a person is
-  meetings                            upcoming and recent meetings
-  news [TEXT]                         the latest news and publications
-  update TEXT                         record a news update of your organisation
-  subscribe | unsubscribe             the weekly email digest
-  help                                this list
-For the secretariat: meeting add|edit KEY, deadline add|edit|done KEY, note ITEM TEXT,
-minutes N, sync"""
+
+def _help() -> str:
+    """The help list, from the command registry."""
+    width = max(len(c.usage) for c in commands.COMMANDS) + 2
+
+    def rows(access: str) -> list[str]:
+        return [f"  {c.usage:<{width}}{c.description}" for c in commands.COMMANDS
+                if c.access == access]
+    return "\n".join([
+        "I can answer these (a command word or a plain question):", *rows(commands.PUBLIC),
+        f"  {commands.WHEN}",
+        "In Slack, for members of the coalition:", *rows(commands.MEMBER),
+        "In Slack, for the secretariat:", *rows(commands.SECRETARIAT)])
+
+
+HELP = _help()
+
+
+@singledispatch
+def render(answer) -> str:
+    """The answer as text."""
+    raise TypeError(f"no text renderer for {type(answer).__name__}: register one in bot.text")
 
 
 def when(meeting: MeetingView, timezone: str) -> str:
     """The meeting's date and time in the reader's timezone, as precise as it is known."""
+    imprecise = imprecise_when(meeting)
+    if imprecise is not None:
+        return imprecise
     zone = ZoneInfo(timezone)
-    start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
-    if meeting.precision == "month":
-        return f"{start:%B %Y} (date to be confirmed)"
-    if meeting.precision == "day":
-        return f"{start:%A %d %B %Y}"
     local = meeting.starts_at.astimezone(zone)
     text = f"{local:%A %d %B %Y, %H:%M}"
     if meeting.ends_at:
@@ -73,6 +89,7 @@ def place(m: MeetingView) -> str:
     return ", ".join(parts) or "place to be confirmed"
 
 
+@render.register
 def agenda_text(a: AgendaAnswer) -> str:
     m = a.meeting
     if m is None:
@@ -94,6 +111,7 @@ def agenda_text(a: AgendaAnswer) -> str:
     return "\n".join(lines)
 
 
+@render.register
 def meetings_text(a: MeetingsAnswer) -> str:
     lines = ["Upcoming meetings:"]
     lines += [f"  {m.title} — {when(m, a.timezone)}" for m in a.upcoming] or ["  none"]
@@ -107,26 +125,64 @@ def deadline_line(d: DeadlineView) -> str:
     tags = ", ".join(x for x in (who, d.work_stream) if x)
     due = d.due_text or (d.due_on.isoformat() if d.due_on else "no date")
     if d.overdue:
-        due += f", OVERDUE by {-d.days_left} days"
+        due += f", OVERDUE by {plural(-d.days_left, 'day')}"
+    elif d.days_left == 0:
+        due += ", today"
     elif d.days_left is not None:
-        due += f", in {d.days_left} days"
+        due += f", in {plural(d.days_left, 'day')}"
     return f"  • {d.title} — due {due} [{tags}]"
 
 
-def deadlines_text(a: DeadlinesAnswer) -> str:
+def deadlines_heading(a: DeadlinesAnswer) -> str:
+    """"Next deadlines for BRS", "Deadlines due in November 2017", "Overdue deadlines"."""
     scope = "" if a.scope == "all" else f" for {a.scope}"
-    lines = [f"Next deadlines{scope} (as of {a.today:%d %B %Y}):"]
-    lines += [deadline_line(d) for d in a.upcoming] or ["  none upcoming"]
-    if a.more_upcoming:
-        lines.append(f"  … and {a.more_upcoming} more")
-    if a.overdue:
-        lines.append("Overdue (still open):")
-        lines += [deadline_line(d) for d in a.overdue]
-        if a.more_overdue:
-            lines.append(f"  … and {a.more_overdue} more overdue")
+    window = due_window(a.due_from, a.due_until)
+    if a.overdue_only:
+        return f"Overdue deadlines{scope}" + (f" (due {window})" if window else "")
+    return f"Deadlines{scope} due {window}" if window else f"Next deadlines{scope}"
+
+
+def due_window(first: dt.date | None, last: dt.date | None) -> str:
+    """A window in words: "in November 2017", "9–15 October 2017", "by Friday 13 October"."""
+    if last is None:
+        return f"from {first:%A %d %B %Y}" if first else ""
+    if first is None:
+        return f"by {last:%A %d %B %Y}"
+    if first == last:
+        return f"on {last:%A %d %B %Y}"
+    if (first.day, first.year) == (1, last.year) and (last + dt.timedelta(days=1)).day == 1:
+        if first.month == last.month:
+            return f"in {last:%B %Y}"
+        if (first.month, last.month) == (1, 12):
+            return f"in {last.year}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+
+
+@render.register
+def deadlines_text(a: DeadlinesAnswer) -> str:
+    lines = [f"{deadlines_heading(a)} (as of {a.today:%d %B %Y}):"]
+    if not a.overdue_only:
+        lines += [deadline_line(d) for d in a.upcoming] or ["  none upcoming"]
+        if a.more_upcoming:
+            lines.append(f"  … and {a.more_upcoming} more")
+        if a.overdue:
+            lines.append("Overdue (still open):")
+    elif not a.overdue:
+        lines.append("  none: nothing open is past its date")
+    lines += [deadline_line(d) for d in a.overdue]
+    if a.more_overdue:
+        lines.append(f"  … and {a.more_overdue} more overdue")
+    if a.mine:
+        lines.append("Your open action items:")
+        lines += [deadline_line(d) for d in a.actions] or ["  none"]
     return "\n".join(lines)
 
 
+@render.register
 def lead_text(a: LeadAnswer) -> str:
     w = a.work_stream
     if w is None:
@@ -148,6 +204,7 @@ def lead_text(a: LeadAnswer) -> str:
     return "\n".join(lines)
 
 
+@render.register
 def who_text(a: WhoAnswer) -> str:
     if a.organisation:
         o = a.organisation
@@ -172,10 +229,12 @@ def who_text(a: WhoAnswer) -> str:
     return f"I don't know anyone called {a.query!r}. Try an acronym such as BRS, or a name."
 
 
+@render.register
 def help_text(a: HelpAnswer) -> str:
     return f"{a.note}\n\n{HELP}" if a.note else HELP
 
 
+@render.register
 def news_text(a: NewsAnswer) -> str:
     about = f" about {a.query!r}" if a.query else ""
     if not a.items:
@@ -186,19 +245,33 @@ def news_text(a: NewsAnswer) -> str:
     return "\n".join(lines)
 
 
+@render.register
 def refused_text(a: Refused) -> str:
     who = ", ".join(a.who_can) or "the secretariat"
     return f"Sorry, only the secretariat can {a.action}. Please ask {who}."
 
 
-def render(answer) -> str:
-    for kind, fn in ((AgendaAnswer, agenda_text), (DeadlinesAnswer, deadlines_text),
-                     (LeadAnswer, lead_text), (WhoAnswer, who_text),
-                     (MeetingsAnswer, meetings_text), (HelpAnswer, help_text),
-                     (NewsAnswer, news_text), (Refused, refused_text),
-                     (Done, lambda a: a.text),
-                     (NeedsModal, lambda a: f"Opening the {a.kind} form…"),
-                     (Later, lambda a: f"Working on `{a.command}`…")):
-        if isinstance(answer, kind):
-            return fn(answer)
-    return str(answer)
+@render.register
+def done_text(a: Done) -> str:
+    return a.text
+
+
+@render.register
+def form_text(a: NeedsModal) -> str:
+    return f"Opening the {a.kind} form…"
+
+
+@render.register
+def later_text(a: Later) -> str:
+    return f"Working on `{a.command}`…"
+
+
+_FOR = {commands.MEMBER: "for members of the coalition",
+        commands.SECRETARIAT: "for the secretariat"}
+
+
+@render.register
+def elsewhere_text(a: Elsewhere) -> str:
+    where = f"`{a.command}` works in Slack, {_FOR.get(a.access, 'for everyone')}: " \
+        f"`{a.slash} {a.usage}`."
+    return f"{where} {a.instead}" if a.instead else where

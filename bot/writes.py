@@ -10,13 +10,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from digests.minutes.actions import sync_actions
 from digests.minutes.notes import parse_note
 from digests.minutes.notes import record_note as minutes_note
-from store.models import AgendaItem, Deadline, Meeting, MemberUpdate, Person, SentReminder
+from store.deadlines import find_deadline, mark_done
+from store.meetings import MAIN_SERIES, agenda_item, find_meeting, meeting_for_notes
+from store.models import Meeting, MemberUpdate, Person, SentReminder
 
 
 @dataclass
@@ -97,14 +98,12 @@ def set_digest(*, session: Session, person: Person, subscribed: bool) -> Done:
 
 
 def mark_deadline_done(*, session: Session, key: str, now: dt.datetime) -> Done:
-    deadline = session.exec(select(Deadline).where(
-        func.lower(Deadline.key) == key.strip().lower(), Deadline.retired_at.is_(None))).first()
+    """Mark a deadline done; it stays done through syncs of the data file until the file's
+    entry for it changes."""
+    deadline = find_deadline(session=session, ref=key)
     if deadline is None:
         return Done(f"There is no deadline {key.strip()!r}. `deadlines` shows their keys.")
-    if deadline.status != "done":
-        deadline.status, deadline.done_at = "done", now
-        session.add(deadline)
-        session.flush()
+    mark_done(session=session, deadline=deadline, now=now)
     return Done(f"Marked done: {deadline.title}.")
 
 
@@ -112,14 +111,15 @@ _ITEM = re.compile(r"^(?:(\d{1,3})\.)?(\d{1,2})\s+(.+)$", re.S)
 
 
 def record_note(*, session: Session, text: str, now: dt.datetime, source: str = "slack",
-                series: str = "IMG") -> Done:
+                series: str = MAIN_SERIES) -> Done:
     """A note against agenda item ITEM of the current meeting (`2 text`) or of meeting N
     (`5.2 text`); `Conclusion:` and `Next step:` set its kind."""
     m = _ITEM.match(text.strip())
     if not m:
         return Done("Write `note ITEM TEXT`, e.g. `note 2 Conclusion: the ToR were endorsed` "
                     "(or `note 5.2 ...` for item 2 of meeting 5).")
-    meeting = _note_meeting(session, int(m.group(1)) if m.group(1) else None, now, series)
+    meeting = meeting_for_notes(session=session, now=now, series=series,
+                                number=int(m.group(1)) if m.group(1) else None)
     if meeting is None:
         return Done("I cannot tell which meeting the note is for; write `note N.ITEM TEXT`.")
     return _note_on_item(session=session, meeting=meeting, number=int(m.group(2)),
@@ -136,8 +136,7 @@ def thread_meeting(*, session: Session, channel: str, thread_ts: str) -> Meeting
         col(SentReminder.key).startswith("meeting:"))).first()
     if not key or not thread_ts:
         return None
-    return session.exec(select(Meeting).where(Meeting.key == key.split(":")[1],
-                                              Meeting.retired_at.is_(None))).first()
+    return find_meeting(session=session, ref=key.split(":")[1])
 
 
 def record_thread_note(*, session: Session, meeting: Meeting, text: str,
@@ -153,9 +152,7 @@ def record_thread_note(*, session: Session, meeting: Meeting, text: str,
 
 def _note_on_item(*, session: Session, meeting: Meeting, number: int, body: str,
                   now: dt.datetime, source: str) -> Done:
-    item = session.exec(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.number == number,
-        AgendaItem.retired_at.is_(None))).first()
+    item = agenda_item(session=session, meeting=meeting, number=number)
     if item is None:
         return Done(f"{meeting.title} has no agenda item {number}.")
     try:
@@ -167,15 +164,3 @@ def _note_on_item(*, session: Session, meeting: Meeting, number: int, body: str,
     sync_actions(session=session, meeting=meeting, now=now)
     return Done(f"Noted against item {item.number} of {meeting.title}: {body}")
 
-
-def _note_meeting(session: Session, number: int | None, now: dt.datetime,
-                  series: str) -> Meeting | None:
-    query = select(Meeting).where(Meeting.retired_at.is_(None),
-                                  func.lower(Meeting.series) == series.lower())
-    if number is not None:
-        return session.exec(query.where(Meeting.number == number)).first()
-    started = session.exec(query.where(Meeting.starts_at <= now)
-                           .order_by(col(Meeting.starts_at).desc())).first()
-    if started is not None and started.starts_at > now - dt.timedelta(days=2):
-        return started
-    return session.exec(query.where(Meeting.starts_at > now).order_by(Meeting.starts_at)).first()

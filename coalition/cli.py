@@ -77,17 +77,21 @@ def sync(
     ctx: typer.Context,
     file: Annotated[Path | None, typer.Argument(
         help="The coalition data file (default: [coalition] data).")] = None,
+    allow_retire: Annotated[bool, typer.Option(
+        "--allow-retire", help="Import even a file that retires more than half of the "
+        "organisations, people, work streams, meetings or deadlines stored.")] = False,
 ) -> None:
     """Import the coalition data file (organisations, people, work streams, meetings,
-    deadlines). Running it twice changes nothing; removed items are retired, not deleted."""
+    deadlines). Running it twice changes nothing; removed items are retired, not deleted;
+    edits made in Slack last until the item's entry in the file changes."""
     from store.engine import unit_of_work
     from store.sync import sync_file
 
     rt = runtime_from(ctx)
     path = file or rt.config.path(rt.config.coalition.data)
     with unit_of_work(rt.engine) as session:
-        report = sync_file(session=session, path=path, now=rt.now())
-    out.print(f"synced {path}: {report.summary()}", markup=False, soft_wrap=True)
+        report = sync_file(session=session, path=path, now=rt.now(), allow_retire=allow_retire)
+    out.print(f"synced {path}: {report.summary()}", markup=False)
 
 
 @app.command()
@@ -109,23 +113,23 @@ def ask(
     from coalition.errors import NotFound
     from coalition.output import to_jsonable
     from store.engine import unit_of_work
-    from store.models import Person
 
     rt = runtime_from(ctx, now=now, create=False)
     request = parse(text)
     with unit_of_work(rt.engine) as session:
         asker = Asker(timezone=rt.config.coalition.timezone)
         if as_email:
-            from sqlmodel import func, select
-            person = session.exec(select(Person).where(
-                func.lower(Person.email) == as_email.lower())).first()
+            from store.people import person_by_email
+
+            person = person_by_email(session=session, email=as_email)
             if person is None:
                 raise NotFound(f"--as {as_email}: no such person in the store")
             asker = Asker(person=person, timezone=person.timezone)
-        result = answer(request, session=session, now=rt.now(), asker=asker)
+        result = answer(request, session=session, now=rt.now(), asker=asker,
+                        slash=rt.config.slack.command)
         rendered = render_text.render(result)
     if as_json:
-        payload = {"command": request.command, "args": request.args,
+        payload = {"command": request.command, "args": to_jsonable(request.args),
                    "answer": to_jsonable(result), "text": rendered}
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -142,7 +146,7 @@ def demo(
     then show the next meeting, the next deadlines and the news."""
     from coalition.minutes_cli import import_
 
-    ctx.invoke(sync, ctx=ctx, file=None)
+    ctx.invoke(sync, ctx=ctx, file=None, allow_retire=False)
     rt = runtime_from(ctx, now=now)
     examples = rt.config.path(rt.config.coalition.data).parent
     notes = examples / "img5-notes.txt"

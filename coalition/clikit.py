@@ -44,8 +44,8 @@ class _LazyConsole:
         return getattr(self._console, name)
 
 
-out = _LazyConsole(soft_wrap=False)
-err = _LazyConsole(stderr=True, soft_wrap=False)
+out = _LazyConsole(soft_wrap=True)  # lines are whole; `print_text` wraps for terminals
+err = _LazyConsole(stderr=True, soft_wrap=True)
 
 
 def _root_options(ctx: typer.Context) -> dict:

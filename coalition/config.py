@@ -141,6 +141,10 @@ class DigestConfig(_Section):
     stale_overdue_weeks: Annotated[int, Meta(ge=1)] = 8
 
 
+class MinutesConfig(_Section):
+    paper: Literal["A4", "Letter"] = "A4"
+
+
 class FeedSource(_Section):
     url: str
     kind: Literal["news", "publication", "member"] = "news"
@@ -172,6 +176,8 @@ class FeedsConfig(_Section):
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8000
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
+    request_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 15.0
 
 
 class LogConfig(_Section):
@@ -224,6 +230,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slack: SlackConfig = msgspec.field(default_factory=SlackConfig)
     email: EmailConfig = msgspec.field(default_factory=EmailConfig)
     digest: DigestConfig = msgspec.field(default_factory=DigestConfig)
+    minutes: MinutesConfig = msgspec.field(default_factory=MinutesConfig)
     feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
@@ -251,7 +258,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return {name: msgspec.to_builtins(getattr(self, name)) for name in SECTIONS}
 
 
-SECTIONS = ("store", "coalition", "clock", "slack", "email", "digest", "feeds", "server", "log")
+SECTIONS = ("store", "coalition", "clock", "slack", "email", "digest", "minutes", "feeds", "server",
+            "log")
 _NOT_SETTINGS = {"secrets", "base_dir", "source"}
 
 

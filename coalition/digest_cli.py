@@ -54,12 +54,9 @@ def _check_links(rt) -> None:
 
 
 def _person(session, email: str):
-    from sqlmodel import func, select
+    from store.people import person_by_email
 
-    from store.models import Person
-
-    person = session.exec(select(Person).where(
-        func.lower(Person.email) == email.strip().lower())).first()
+    person = person_by_email(session=session, email=email.strip())
     if person is None:
         raise NotFound(f"--to {email}: no such person in the store")
     return person
@@ -179,15 +176,15 @@ def status(
     """How the period's deliveries stand: sent, pending, failed, ambiguous (when and why)."""
     from sqlmodel import Session, select
 
-    from store.models import Digest, DigestDelivery, Person
+    from store.deliveries import deliveries_with_people
+    from store.models import Digest
 
     rt = runtime_from(ctx, now=now, create=False)
     target = _period(rt, period)
     with Session(rt.engine) as session:
         digest = session.exec(select(Digest).where(Digest.period == target.key)).first()
-        rows = [] if digest is None else session.exec(
-            select(DigestDelivery, Person).join(Person, DigestDelivery.person_id == Person.id)
-            .where(DigestDelivery.digest_id == digest.id).order_by(Person.email)).all()
+        rows = [] if digest is None else deliveries_with_people(session=session,
+                                                                digest_id=digest.id)
     data = [{"email": p.email, "status": d.status, "sent_at": d.sent_at and d.sent_at.isoformat(),
              "attempts": d.attempts, "error": d.error,
              "error_at": d.error_at and d.error_at.isoformat()} for d, p in rows]

@@ -50,6 +50,14 @@ class Runtime:
                      fixed=fixed)
 
     @cached_property
+    def minutes_layout(self):
+        """How minutes drafts look in Word (`[minutes]`)."""
+        from digests.minutes.docx import Layout
+
+        return Layout(paper=self.config.minutes.paper,
+                      author=f"{self.config.coalition.name} Secretariat")
+
+    @cached_property
     def parsers(self):
         """The feed parser processes, started at the first parse, reused across polls."""
         from worker.parsers import ParserPool

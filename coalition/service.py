@@ -17,21 +17,30 @@ log = logging.getLogger("coalition.service")
 
 
 class DataFileWatcher:
-    """Re-sync the coalition data file whenever its content changes (and once at start)."""
+    """Re-sync the coalition data file whenever its content changes (and once at start).
+
+    It never retires more than half of what is stored (no `allow_retire`): a file emptied or
+    cut short while being edited is refused, logged, and not tried again until it changes;
+    `coalition sync --allow-retire` imports it if it is meant."""
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.last_digest: str | None = None
 
     def __call__(self, now: dt.datetime, stop: threading.Event) -> str:
-        from store.sync import sync_file
+        from store.sync import SyncRefused, sync_file
 
         path = self.runtime.config.path(self.runtime.config.coalition.data)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest == self.last_digest:
             return "unchanged"
-        with unit_of_work(self.runtime.engine) as session:
-            report = sync_file(session=session, path=path, now=now)
+        try:
+            with unit_of_work(self.runtime.engine) as session:
+                report = sync_file(session=session, path=path, now=now)
+        except SyncRefused as e:
+            self.last_digest = digest
+            log.warning("data file not synced: %s (%s)", e, e.hint)
+            return f"refused: {e}"
         self.last_digest = digest
         return report.summary()
 
@@ -177,13 +186,14 @@ def listen(host: str, port: int):
     return sock
 
 
-def _uvicorn_server(runtime: Runtime):
+def _uvicorn_server(runtime: Runtime, worker: Worker | None = None):
     import uvicorn
 
-    from coalition.web import create_app
+    from coalition.web import create_app, server_config
 
-    return uvicorn.Server(uvicorn.Config(create_app(runtime), log_level=runtime.config.log.level,
-                                         proxy_headers=True))
+    app = create_app(runtime, unrecorded=worker.unrecorded if worker else None)
+    return uvicorn.Server(server_config(app, runtime.config, log_level=runtime.config.log.level,
+                                        proxy_headers=True))
 
 
 def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
@@ -210,8 +220,8 @@ def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
 def run_all(runtime: Runtime, *, host: str, port: int) -> None:
     """HTTP and jobs in one process (`coalition run`); a clean stop on SIGTERM/SIGINT."""
     sock = listen(host, port)
-    server = _uvicorn_server(runtime)
     worker = make_worker(runtime)
+    server = _uvicorn_server(runtime, worker)
     worker.install_signal_handlers()
     with _single_worker_guard(runtime):
         http = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="http",

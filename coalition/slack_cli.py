@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from importlib.resources import files
 from typing import Annotated
@@ -18,7 +20,13 @@ _PLACEHOLDER = "https://coalition.example.org"
 
 def manifest_text(*, url: str | None = None, command: str = "/coalition",
                   socket_mode: bool = False) -> str:
+    """The manifest, its usage hint from the command registry (`bot.commands`, which imports
+    nothing heavy: printing the manifest needs no store)."""
+    from bot.commands import usage_hint
+
     text = files("bot").joinpath("manifest.yml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(\s*usage_hint: ).*$", lambda m: m.group(1) + json.dumps(usage_hint()),
+                  text, count=1)
     if url:
         text = text.replace(_PLACEHOLDER, url.rstrip("/"))
     if command != "/coalition":

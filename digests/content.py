@@ -10,19 +10,18 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from store.meetings import upcoming_meetings
-from store.models import (
-    AgendaItem,
-    Deadline,
-    Feed,
-    FeedEntry,
-    Meeting,
-    MemberUpdate,
-    Organisation,
-    Person,
-    WorkStream,
-    WorkStreamRole,
+from store.actions import mine as actions_of
+from store.actions import open_action_items
+from store.deadlines import Named, is_overdue, open_deadline_list, without_owner
+from store.meetings import agenda_items, next_meeting
+from store.models import Feed, FeedEntry, Meeting, MemberUpdate, Person
+from store.organisations import (
+    acronyms,
+    work_stream_keys,
+    work_streams_by_organisation,
+    work_streams_without_lead,
 )
+from store.when import imprecise_when
 
 
 @dataclass
@@ -122,8 +121,8 @@ class Shared:
     feeds: dict[int, str]
     meeting: Meeting | None
     agenda: list[str]
-    deadlines: list[Deadline]
-    actions: list[Deadline]
+    deadlines: list[Named]  # open, dated, not action items, due by the horizon
+    actions: list[Named]  # every open action item (`store.actions`)
     updates: list[MemberUpdate]
     entries: list[FeedEntry]
     admin: AdminSection
@@ -139,32 +138,20 @@ class Shared:
     def load(cls, session: Session, *, now: dt.datetime, since: dt.datetime, coalition: str,
              deadline_weeks: int = 4, week: int | None = None) -> Shared:
         """`week`: the digest period's (default: the ISO week of `now` in UTC)."""
-        streams = {w.id: w.key for w in session.exec(select(WorkStream))}
-        stream_orgs: dict[int, set[str]] = {}
-        for role in session.exec(select(WorkStreamRole).where(
-                WorkStreamRole.retired_at.is_(None))):
-            stream_orgs.setdefault(role.organisation_id, set()).add(streams[role.work_stream_id])
-        meeting = next(iter(upcoming_meetings(session, now, limit=1)), None)
-        agenda = [] if meeting is None else [f"{i.number}. {i.title}" for i in session.exec(
-            select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
-                                     AgendaItem.retired_at.is_(None))
-            .order_by(AgendaItem.number))]
+        meeting = next_meeting(session=session, now=now)
+        agenda = [] if meeting is None else [
+            f"{i.number}. {i.title}" for i in agenda_items(session=session, meeting=meeting)]
         horizon = (now + dt.timedelta(weeks=deadline_weeks, days=1)).date()
-        open_deadlines = select(Deadline).where(
-            Deadline.retired_at.is_(None), Deadline.status == "open",
-            Deadline.due_on.is_not(None)).order_by(Deadline.due_on, Deadline.key)
         return cls(
             now=now, since=since, coalition=coalition,
             week=week if week is not None else now.astimezone(dt.UTC).isocalendar()[1],
-            orgs={o.id: o.acronym for o in session.exec(select(Organisation))},
-            streams=streams, stream_orgs=stream_orgs,
+            orgs=acronyms(session=session), streams=work_stream_keys(session=session),
+            stream_orgs=work_streams_by_organisation(session=session),
             feeds={f.id: f.title or f.url for f in session.exec(select(Feed))},
             meeting=meeting, agenda=agenda,
-            deadlines=list(session.exec(open_deadlines.where(
-                Deadline.kind != "action", Deadline.due_on <= horizon))),
-            actions=list(session.exec(select(Deadline).where(
-                Deadline.retired_at.is_(None), Deadline.status == "open",
-                Deadline.kind == "action").order_by(Deadline.due_on, Deadline.key))),
+            deadlines=open_deadline_list(session=session, due_until=horizon,
+                                         not_kind="action"),
+            actions=open_action_items(session=session),
             updates=list(session.exec(select(MemberUpdate).where(
                 MemberUpdate.deleted_at.is_(None), MemberUpdate.posted_at >= since,
                 MemberUpdate.posted_at < now).order_by(MemberUpdate.posted_at))),
@@ -184,9 +171,10 @@ def _meeting_item(shared: Shared, timezone: str) -> tuple[MeetingItem | None, st
     m = shared.meeting
     if m is None:
         return None, ""
-    if m.precision == "month":
+    imprecise = imprecise_when(m)
+    if imprecise is not None:
         local = _local(m.starts_at, m.timezone)
-        when, day = f"{local:%B %Y} (date to be confirmed)", f"{local:%b}"
+        when, day = imprecise, f"{local:%b}" if m.precision == "month" else f"{local:%a}"
     else:
         reader = _local(m.starts_at, timezone)
         when, day = f"{reader:%A %d %B %Y, %H:%M} ({timezone})", f"{reader:%a}"
@@ -194,14 +182,14 @@ def _meeting_item(shared: Shared, timezone: str) -> tuple[MeetingItem | None, st
     return MeetingItem(m.title, when, where or "to be confirmed", shared.agenda), day
 
 
-def _deadline_item(d: Deadline, today: dt.date, shared: Shared, mine: set[str],
+def _deadline_item(item: Named, today: dt.date, shared: Shared, mine: set[str],
                    org: str) -> DeadlineItem:
-    owner = shared.orgs.get(d.owner_organisation_id, "")
+    d = item.deadline
     stream = shared.streams.get(d.work_stream_id, "")
     due = d.due_text or (d.due_on.isoformat() if d.due_on else "no date")
-    overdue = d.due_on is not None and d.due_on < today
-    return DeadlineItem(d.key, d.title, due, owner, stream, overdue,
-                        bool(owner and owner == org) or stream in mine)
+    return DeadlineItem(d.key, d.title, due, ", ".join(item.owners), stream,
+                        is_overdue(d.due_on, today), bool(org and org in item.owners)
+                        or stream in mine)
 
 
 def reader_name(person: Person) -> str:
@@ -224,9 +212,8 @@ def build_digest(*, person: Person, shared: Shared, deadline_weeks: int = 4,
                                   stale_overdue_weeks))
     org = shared.orgs.get(org_id, "")
     mine = shared.stream_orgs.get(org_id, set())
-    actions = [_deadline_item(d, today, shared, mine, org) for d in shared.actions
-               if d.owner_person_id == person.id
-               or (org_id and d.owner_organisation_id == org_id)]
+    actions = [_deadline_item(item, today, shared, mine, org) for item in actions_of(
+        shared.actions, person_id=person.id, organisation_id=org_id)]
     news_limit = max(news_limit, 0)
     return DigestContent(
         coalition=shared.coalition, person_name=reader_name(person),
@@ -255,11 +242,12 @@ def _for_organisation(shared: Shared, today: dt.date, tz: str, org_id: int | Non
     org = shared.orgs.get(org_id, "")
     mine = shared.stream_orgs.get(org_id, set())
     deadlines, folded = [], {}
-    for d in shared.deadlines:
-        if d.due_on > horizon:
+    for named in shared.deadlines:
+        due_on = named.deadline.due_on
+        if due_on > horizon:
             continue
-        item = _deadline_item(d, today, shared, mine, org)
-        if d.due_on < stale_before:
+        item = _deadline_item(named, today, shared, mine, org)
+        if due_on < stale_before:
             count, yours = folded.get(item.owner, (0, False))
             folded[item.owner] = (count + 1, yours or item.yours)
         else:
@@ -278,12 +266,6 @@ def _for_organisation(shared: Shared, today: dt.date, tz: str, org_id: int | Non
 def _admin(session: Session) -> AdminSection:
     failing = [f"{f.title or f.url}: {f.last_error[:120]}" for f in session.exec(
         select(Feed).where(Feed.status == "failing", Feed.retired_at.is_(None)))]
-    no_owner = [d.title for d in session.exec(select(Deadline).where(
-        Deadline.retired_at.is_(None), Deadline.status == "open",
-        Deadline.owner_organisation_id.is_(None), Deadline.owner_person_id.is_(None)))]
-    led = select(WorkStreamRole.work_stream_id).where(
-        WorkStreamRole.retired_at.is_(None), col(WorkStreamRole.role).in_(["lead", "co-lead"]))
-    no_lead = [f"{w.name} ({w.key})" for w in session.exec(select(WorkStream).where(
-        WorkStream.retired_at.is_(None), WorkStream.kind == "work_stream",
-        col(WorkStream.id).not_in(led)))]
+    no_owner = [d.title for d in without_owner(session=session)]
+    no_lead = [f"{w.name} ({w.key})" for w in work_streams_without_lead(session=session)]
     return AdminSection(failing, no_owner, no_lead)

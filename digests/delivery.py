@@ -47,7 +47,9 @@ from digests.ledger import Ledger
 from digests.period import Period
 from digests.personal import RenderCache
 from digests.transport import AmbiguousError, PermanentError, TransientError, Unreachable
+from store.deliveries import ambiguous_emails, people_of_deliveries
 from store.models import Digest, DigestDelivery, Person
+from store.people import subscribed_ids
 
 log = logging.getLogger("coalition.digest")
 
@@ -109,12 +111,9 @@ def prepare(*, session: Session, period: Period, now: dt.datetime) -> Digest:
 
 def not_prepared(session: Session, digest_id: int | None) -> list[int]:
     """Subscribed people without a delivery of the digest yet."""
-    people = select(Person.id).where(Person.retired_at.is_(None),
-                                     Person.digest_subscribed.is_(True))
-    if digest_id is not None:
-        have = select(DigestDelivery.person_id).where(DigestDelivery.digest_id == digest_id)
-        people = people.where(col(Person.id).not_in(have))
-    return list(session.exec(people.order_by(Person.id)))
+    have = None if digest_id is None else select(DigestDelivery.person_id).where(
+        DigestDelivery.digest_id == digest_id)
+    return subscribed_ids(session=session, excluding=have)
 
 
 def news_since(*, session: Session, period: Period, backlog_days: int) -> dt.datetime:
@@ -282,9 +281,7 @@ def _people(engine: Engine, ids: list[int]) -> dict[int, Person]:
     if not ids:
         return {}
     with Session(engine) as session:
-        return {d_id: person for d_id, person in session.exec(
-            select(DigestDelivery.id, Person).join(Person, DigestDelivery.person_id == Person.id)
-            .where(col(DigestDelivery.id).in_(ids)))}
+        return people_of_deliveries(session=session, ids=ids)
 
 
 def _release(engine: Engine, ids: list[int]) -> None:
@@ -393,7 +390,5 @@ def _summarise(engine: Engine, digest_id: int, report: SendReport) -> SendReport
         for status, n in session.exec(select(DigestDelivery.status, func.count()).where(
                 DigestDelivery.digest_id == digest_id).group_by(DigestDelivery.status)):
             report.counts[status] = n
-        report.ambiguous = list(session.exec(
-            select(Person.email).join(DigestDelivery, DigestDelivery.person_id == Person.id)
-            .where(DigestDelivery.digest_id == digest_id, DigestDelivery.status == "ambiguous")))
+        report.ambiguous = ambiguous_emails(session=session, digest_id=digest_id)
     return report

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from digests.compose import render_delivery
-from digests.tokens import person_for
+from digests.tokens import person_for, well_formed
 from store.models import Digest, DigestCopy, DigestDelivery
 
 _PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
@@ -33,17 +33,26 @@ _NOT_SHOWN = {
 }
 
 
+def _unsubscribe_not_valid() -> HTMLResponse:
+    return _page("Link not valid", "<p>This unsubscribe link is not valid. Reply to any "
+                 "digest to reach the secretariat.</p>", 400)
+
+
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger one names no row (and breaks a query)
+
+
 def routes(runtime) -> list[Route]:
     secret = runtime.config.secrets.unsubscribe_secret
     previous = runtime.config.secrets.previous_secrets
 
     def unsubscribe(request: Request):
         token = request.query_params.get("token", "")
+        if not well_formed(token):
+            return _unsubscribe_not_valid()
         with Session(runtime.engine) as session:
             person = person_for(session, token, secret, previous)
             if person is None:
-                return _page("Link not valid", "<p>This unsubscribe link is not valid. "
-                             "Reply to any digest to reach the secretariat.</p>", 400)
+                return _unsubscribe_not_valid()
             if request.method == "GET":
                 return _page("Unsubscribe", (
                     f"<p>Stop the weekly digest for {html.escape(person.email)}?</p>"
@@ -59,9 +68,14 @@ def routes(runtime) -> list[Route]:
 
     def view_in_browser(request: Request):
         token = request.query_params.get("token", "")
+        delivery_id = request.path_params["delivery_id"]
+        if not 0 < delivery_id <= MAX_ID:
+            return _page("Link not valid", "<p>There is no such digest.</p>", 404)
+        if not well_formed(token):
+            return _page("Link not valid", "<p>This link is not valid.</p>", 400)
         with Session(runtime.engine) as session:
             person = person_for(session, token, secret, previous)
-            delivery = session.get(DigestDelivery, int(request.path_params["delivery_id"]))
+            delivery = session.get(DigestDelivery, delivery_id)
             if person is None or delivery is None or delivery.person_id != person.id:
                 return _page("Link not valid", "<p>This link is not valid.</p>", 400)
             digest = session.get(Digest, delivery.digest_id)

@@ -16,11 +16,12 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 
-from store.models import DigestCopy, DigestDelivery, Person
+from store.models import DigestCopy, DigestDelivery
+from store.people import still_subscribed
 
 
 class Ledger:
@@ -146,10 +147,7 @@ class _Update(_Statement):
             statement = statement.where(table.c.status == bindparam("claimed"),
                                         table.c.claimed_by == bindparam("token"))
         if guarded == "subscribed":
-            person = Person.__table__
-            statement = statement.where(exists(select(person.c.id).where(
-                person.c.id == table.c.person_id, person.c.digest_subscribed.is_(True),
-                person.c.retired_at.is_(None))))
+            statement = statement.where(still_subscribed(table.c.person_id))
         return _Update.compiled(
             statement.values({c: bindparam(f"new_{c}") for c in columns}), dialect)
 

@@ -19,7 +19,9 @@ from digests.kept import Copy, CopyUnreadable
 from digests.ledger import Ledger
 from digests.period import Period
 from digests.personal import RenderCache
+from store.deliveries import deliveries_with_people
 from store.models import Digest, DigestCopy, DigestDelivery, Person
+from store.people import people_by_ids
 
 log = logging.getLogger("coalition.digest")
 
@@ -42,15 +44,13 @@ def plan_period(*, engine: Engine, config, period: Period, now: dt.datetime) -> 
     with Session(engine) as session:
         digest = session.exec(select(Digest).where(Digest.period == period.key)).first()
         digest_id = digest.id if digest is not None else None
-        rows = [] if digest_id is None else session.exec(
-            select(DigestDelivery.id, DigestDelivery.status, Person)
-            .join(Person, DigestDelivery.person_id == Person.id)
-            .where(DigestDelivery.digest_id == digest_id).order_by(DigestDelivery.id)).all()
+        rows = [] if digest_id is None else [
+            (d.id, d.status, p) for d, p in deliveries_with_people(session=session,
+                                                                   digest_id=digest_id)]
         waiting = [(d_id, p) for d_id, status, p in rows if status in ("pending", "claimed")
                    and p.digest_subscribed and p.retired_at is None]
-        new = not_prepared(session, digest_id)
-        waiting += [(None, p) for p in session.exec(
-            select(Person).where(col(Person.id).in_(new)).order_by(Person.id))] if new else []
+        waiting += [(None, p) for p in people_by_ids(
+            session=session, ids=not_prepared(session, digest_id))]
         shared = load_shared(session=session, config=config, period=period, now=now)
         messages, nothing = [], []
         renders = RenderCache(render)

@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from coalition.errors import InputError
 from store.models import Person
+from store.people import person_by_token
+
+# A person's token (`secrets.token_urlsafe(24)`: 32 characters), with its 32-hex-digit HMAC when
+# links are signed.
+_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}(\.[0-9a-f]{32})?$")
+
+
+def well_formed(signed: str) -> bool:
+    """Whether a link's token has the shape of one we make (checked before any lookup)."""
+    return bool(_SHAPE.match(signed))
+
 
 KEY_VARIABLE = "COALITION_SECRET_KEY"
 
@@ -53,7 +65,7 @@ def person_for(session: Session, signed: str, secret: str,
     token = verify(signed, secret, previous)
     if token is None:
         return None
-    return session.exec(select(Person).where(Person.unsubscribe_token == token)).first()
+    return person_by_token(session=session, token=token)
 
 
 def check_links(*, transport: str, secret: str, base_url: str) -> list[str]:

@@ -8,18 +8,19 @@ they surface: SQLAlchemy's `handle_error` event. Constraint violations stay SQLA
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
 
 from store.errors import StoreError
 
-__all__ = ["StoreError", "make_engine", "sqlite_path", "unit_of_work"]
+__all__ = ["StoreError", "make_engine", "sqlite_path", "store_problem", "unit_of_work"]
 
 
 def sqlite_path(url: str) -> str | None:
@@ -83,6 +84,30 @@ def _as_store_error(context) -> None:
                          hint="is the database server running, and is COALITION_STORE_URL "
                               "(or [store] url) right?") from context.original_exception
     raise StoreError(f"the store at {where} failed: {reason}") from context.original_exception
+
+
+def store_problem(engine: Engine) -> str | None:
+    """Why the store cannot take writes (None: it can), cheaply enough for every health
+    check: nothing is written. Raises StoreError when the store cannot be reached at all.
+
+    PostgreSQL says whether this session is read-only (`default_transaction_read_only`, a
+    standby); SQLite whether the connection is `query_only` and whether the file and its
+    folder (for the WAL files) may be written."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            read_only, standby = conn.execute(text(
+                "SELECT current_setting('transaction_read_only'), pg_is_in_recovery()")).one()
+            if standby:
+                return "read-only: the PostgreSQL server is a standby (in recovery)"
+            return "read-only: the session is read-only" if read_only == "on" else None
+        if conn.execute(text("PRAGMA query_only")).scalar():
+            return "read-only: the SQLite connection is query-only"
+    path = sqlite_path(str(engine.url))
+    if path:
+        for where in (Path(path), Path(path).parent):
+            if where.exists() and not os.access(where, os.W_OK):
+                return f"read-only: {where} cannot be written"
+    return None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

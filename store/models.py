@@ -23,6 +23,12 @@ def _json_list():
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
+def _entry_hash():
+    """What the data file last said of the item (a hash of its entry): a sync leaves the row
+    alone while its entry is unchanged, so edits made in Slack last until the entry changes."""
+    return Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+
+
 class Organisation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     acronym: str = Field(unique=True, index=True, max_length=40)
@@ -30,7 +36,9 @@ class Organisation(SQLModel, table=True):
     kind: str = "member"  # member | partner | secretariat
     website: str = ""
     aliases: list[str] = _json_list()
+    unit: str = ""  # a unit named with it, e.g. "Pollution and Health Unit" (of its parent)
     parent_id: int | None = Field(default=None, foreign_key="organisation.id")
+    entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
 
 
@@ -45,6 +53,7 @@ class Person(SQLModel, table=True):
     timezone: str = "Europe/Zurich"
     digest_subscribed: bool = True
     unsubscribe_token: str = Field(unique=True, max_length=64)
+    entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
 
 
@@ -58,6 +67,7 @@ class WorkStream(SQLModel, table=True):
     description: str = Field(default="", sa_type=Text)
     lead_note: str = ""
     keywords: list[str] = _json_list()
+    entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
 
 
@@ -70,6 +80,7 @@ class WorkStreamRole(SQLModel, table=True):
     since: dt.date | None = None
     until: dt.date | None = None
     note: str = ""
+    entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
 
 
@@ -87,10 +98,13 @@ class Meeting(SQLModel, table=True):
     location: str = ""
     link: str = ""
     chair_id: int | None = Field(default=None, foreign_key="person.id")
-    status: str = "planned"  # planned | held | cancelled
+    # the secretariat's mark: planned | cancelled | postponed; upcoming or held is a matter of
+    # time (store.meetings.meeting_status)
+    status: str = "planned"
     purpose: str = Field(default="", sa_type=Text)
     documents: list[str] = _json_list()
     origin: str = "data"  # data (the data file) | slack
+    entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
 
 
@@ -103,6 +117,7 @@ class AgendaItem(SQLModel, table=True):
     work_stream_id: int | None = Field(default=None, foreign_key="workstream.id")
     presenter: str = ""
     description: str = Field(default="", sa_type=Text)
+    entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
 
 
@@ -113,6 +128,7 @@ class Attendance(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     position: int = 0
     present: bool = True
+    entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
 
 
@@ -126,16 +142,30 @@ class Deadline(SQLModel, table=True):
     due_text: str = ""
     starts_on: dt.date | None = None
     due_on: dt.date | None = Field(default=None, index=True)
+    # the first of its owners (`DeadlineOwner` lists them all); written by store.deadlines only
     owner_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     owner_person_id: int | None = Field(default=None, foreign_key="person.id")
     work_stream_id: int | None = Field(default=None, foreign_key="workstream.id")
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    # the meeting whose next steps include it (an action item agreed there)
+    from_meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
     kind: str = "deliverable"  # deliverable | action | milestone
     status: str = Field(default="open", index=True)  # open | done | cancelled
     source: str = ""
     origin: str = "data"  # data (the data file) | minutes | slack | cli
     done_at: dt.datetime | None = _when()
+    entry_hash: str = _entry_hash()
     retired_at: dt.datetime | None = _when()
+
+
+class DeadlineOwner(SQLModel, table=True):
+    """An owner organisation of a deadline, in the order the file or the note names them."""
+
+    __table_args__ = (UniqueConstraint("deadline_id", "organisation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    position: int = 0
 
 
 class MeetingNote(SQLModel, table=True):
@@ -143,16 +173,21 @@ class MeetingNote(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     agenda_item_id: int | None = Field(default=None, foreign_key="agendaitem.id")
-    kind: str = "discussion"  # discussion | conclusion | next_step
+    # the meeting's own sections (no agenda item): introduction | opening | other | closure
+    section: str = Field(default="", max_length=20)
+    kind: str = "discussion"  # discussion | conclusion | next_step | closing
+    verb: str = Field(default="", max_length=40)  # asked, suggested, ...; "" for noted
     speaker: str = ""
     speaker_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     owner_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     due_on: dt.date | None = None
+    due_text: str = Field(default="", sa_column_kwargs={"server_default": ""})  # a period
     text: str = Field(sa_type=Text)
     position: int = 0
     fingerprint: str = Field(max_length=64)
     source: str = ""
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    action_id: int | None = Field(default=None, foreign_key="deadline.id")  # a next step's item
 
 
 class Feed(SQLModel, table=True):

@@ -7,21 +7,39 @@ from pathlib import Path
 
 from coalition.errors import InputError
 
-_BOMS = {b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16", b"\xff\xfe\x00\x00": "UTF-32"}
 
-
-def read_text(path: Path, *, what: str, error: type[InputError] = InputError) -> str:
-    """The file's text; `error` (an InputError) when it cannot be read or is not UTF-8."""
+def decode(data: bytes, *, what: str) -> tuple[str, str]:
+    """(text, "") for UTF-8 (a byte-order mark is allowed); ("", what is wrong) otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:200].count(b"\x00") > 20:
+        return "", (f"the {what} is UTF-16 (or another wide encoding), not UTF-8: save it as "
+                    "UTF-8 (in most editors: Save As, encoding UTF-8)")
     try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise error(f"{path}: cannot read the {what} ({e.strerror})") from None
-    for bom, name in _BOMS.items():
-        if data.startswith(bom):
-            raise error(f"{path}: the {what} is {name} text; save it as UTF-8") from None
-    try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise error(f"{path}, line {line}: the {what} is not UTF-8 text (byte "
-                    f"0x{data[e.start]:02x}); save it as UTF-8") from None
+        line = data.count(b"\n", 0, e.start) + 1
+        guess = ""
+        try:
+            sample = " ".join(data[max(0, e.start - 20):e.start + 20].decode("cp1252").split())
+            guess = f" (it reads as Windows-1252/latin-1 there: …{sample}…)"
+        except UnicodeDecodeError:
+            pass
+        return "", (f"the {what} is not UTF-8: line {line} has the byte 0x{data[e.start]:02x}"
+                    f"{guess}; save the file as UTF-8")
+
+
+def read_text(path: Path, *, what: str, error: type[InputError] = InputError,
+              max_bytes: int | None = None) -> str:
+    """The file's text; `error` (an InputError) when it cannot be read, is larger than
+    `max_bytes` or is not UTF-8."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+    except OSError as e:
+        raise error(f"{path}: cannot read the {what} ({e.strerror or e})") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise error(f"{path}: the {what} is larger than {max_bytes // (1024 * 1024)} MB; is "
+                    "it the right file?")
+    text, problem = decode(data, what=what)
+    if problem:
+        raise error(f"{path}: {problem}")
+    return text

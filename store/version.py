@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 REFERENCE_TABLES = ("organisation", "person", "workstream", "workstreamrole", "meeting",
-                    "agendaitem", "attendance", "deadline")
+                    "agendaitem", "attendance", "deadline", "deadlineowner")
 
 _READ = "SELECT number FROM dataversion WHERE id = 1"
 

@@ -4,6 +4,7 @@ PostgreSQL (each test in a schema of its own, dropped afterwards)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import subprocess
 import sys
@@ -54,7 +55,11 @@ def _pg_schema_url(schema: str) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     """A fresh, empty store URL on each backend."""
-    if request.param == "sqlite":
+    yield from _store_url(request.param, tmp_path)
+
+
+def _store_url(backend: str, tmp_path: Path):
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
     if not PG_URL:
@@ -88,6 +93,19 @@ def example_engine(engine):
     return engine
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_example_engine(request, tmp_path_factory):
+    """The example synced once for a whole module, on each backend: for tests that only read
+    (or put back what they change)."""
+    for url in _store_url(request.param, tmp_path_factory.mktemp("shared")):
+        eng = make_engine(url)
+        upgrade(eng)
+        with unit_of_work(eng) as session:
+            sync_file(session=session, path=EXAMPLE, now=NOW)
+        yield eng
+        eng.dispose()
+
+
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess:
     """Run the real `coalition` command in a subprocess."""
@@ -100,9 +118,10 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
 
 
 class LiveServer:
-    """A real uvicorn server on 127.0.0.1 and a free port, in a thread."""
+    """A real uvicorn server on 127.0.0.1 and a free port, in a thread; with `config`, as
+    `coalition serve` configures it (`[server]`'s request deadline and keep-alive)."""
 
-    def __init__(self, app):
+    def __init__(self, app, *, config=None):
         import socket
         import threading
 
@@ -112,8 +131,13 @@ class LiveServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
+        options = {"host": "127.0.0.1", "port": self.port, "log_level": "warning"}
+        if config is not None:
+            from coalition.web import server_config
+
+            self.server = uvicorn.Server(server_config(app, config, **options))
+        else:
+            self.server = uvicorn.Server(uvicorn.Config(app, **options))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
@@ -139,3 +163,37 @@ def runtime_for(engine, config):
     runtime = Runtime(config)
     runtime.__dict__["engine"] = engine
     return runtime
+
+
+class LogRecorder(logging.Handler):
+    """Every log record of the process (ours, Bolt's, uvicorn's), formatted with its
+    traceback, while it is attached (`with LogRecorder() as log:`)."""
+
+    LOGGERS = ("", "uvicorn")  # uvicorn's loggers do not propagate to the root
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def __enter__(self) -> LogRecorder:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeHandler(self)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def tracebacks(self) -> list[str]:
+        """The records a user-facing failure leaves: a traceback, or uvicorn's "Exception in
+        ASGI application"."""
+        return [line for line in self.lines
+                if "Traceback" in line or "Exception in ASGI application" in line]

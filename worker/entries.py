@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from store.models import FeedEntry, MemberUpdate, WorkStream
+from store.models import FeedEntry, MemberUpdate
+from store.organisations import keywords_by_work_stream
 from worker.parse import ParsedEntry, ParsedFeed
 
 if TYPE_CHECKING:
@@ -84,8 +85,7 @@ def _known(session: Session, wanted) -> dict[tuple[int, str], tuple[int, str]]:
 
 def load_keywords(session: Session) -> dict[str, list[str]]:
     """Each current work stream's keywords, lower-cased."""
-    return {w.key: [k.lower() for k in w.keywords] for w in session.exec(
-        select(WorkStream).where(WorkStream.retired_at.is_(None))) if w.keywords}
+    return keywords_by_work_stream(session=session)
 
 
 def match(keywords: dict[str, list[str]], entry) -> list[str]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from coalition.errors import InputError
-from store.models import Feed, Organisation
+from store.models import Feed
+from store.organisations import acronyms, ids_by_acronym
 from worker.local import is_local
 from worker.opml import KINDS, OpmlFeed
 
@@ -35,8 +35,7 @@ def follow(*, session: Session, url: str, origin: str, now: dt.datetime,
         raise FollowError(f"{url!r}: a feed address starts with http:// or https://")
     org_id = None
     if organisation:
-        org_id = session.exec(select(Organisation.id).where(
-            func.lower(Organisation.acronym) == organisation.lower())).first()
+        org_id = ids_by_acronym(session=session).get(organisation.lower())
         if org_id is None:
             raise FollowError(f"{url}: no organisation {organisation!r} in the data file")
     feed = session.exec(select(Feed).where(Feed.url == url)).first()
@@ -54,9 +53,8 @@ def follow(*, session: Session, url: str, origin: str, now: dt.datetime,
 
 def followed(session: Session) -> list[OpmlFeed]:
     """The feeds followed now (not retired), as OPML entries."""
-    rows = session.exec(select(Feed, Organisation.acronym)
-                        .join(Organisation, Organisation.id == Feed.organisation_id,
-                              isouter=True)
-                        .where(Feed.retired_at.is_(None)).order_by(Feed.id)).all()
-    return [OpmlFeed(url=f.url, title=f.title, kind=f.kind, organisation=acronym or "",
-                     tags=list(f.tags or [])) for f, acronym in rows]
+    names = acronyms(session=session)
+    rows = session.exec(select(Feed).where(Feed.retired_at.is_(None)).order_by(Feed.id)).all()
+    return [OpmlFeed(url=f.url, title=f.title, kind=f.kind,
+                     organisation=names.get(f.organisation_id, ""), tags=list(f.tags or []))
+            for f in rows]

@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.engine import unit_of_work
-from store.models import Feed, Organisation
+from store.models import Feed
+from store.organisations import ids_by_acronym
 from worker.entries import load_keywords, store_entries
 from worker.fetch import Fetched, FetchError, Limits, fetch, make_transport
 from worker.local import absolute_file_url, is_local
@@ -62,7 +63,7 @@ def sync_sources(*, session: Session, config, now: dt.datetime) -> None:
     """The config's `[[feeds.sources]]` as Feed rows (origin "config"), in one query."""
     if not config.feeds.sources:
         return
-    orgs = {o.acronym.lower(): o.id for o in session.exec(select(Organisation))}
+    orgs = ids_by_acronym(session=session)
     sources = {(absolute_file_url(source.url, config.base_dir) if is_local(source.url)
                 else source.url): source for source in config.feeds.sources}
     known = {feed.url: feed for feed in session.exec(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import socket
 from pathlib import Path
 
 from sqlalchemy import or_, update
@@ -72,6 +73,30 @@ def record(engine: Engine, name: str, *, finished_at: dt.datetime, error: str | 
     with Session(engine) as session:
         session.execute(update(JobRun).where(JobRun.name == name).values(**values))
         session.commit()
+
+
+def runs(engine: Engine) -> list[JobRun]:
+    """Every job's row: its last run and its lease."""
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.exec(select(JobRun).order_by(JobRun.name)))
+
+
+def holder_gone(owner: str, *, host: str | None = None) -> bool:
+    """True when the lease holder `host:pid` is a process of this host that no longer runs;
+    False when it runs, or cannot be seen from here (another host, an owner of another
+    shape)."""
+    name, _, pid = owner.rpartition(":")
+    if not pid.isdigit() or name != (host or socket.gethostname()):
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):  # another user's process; not a pid at all
+        return False
+    return False
 
 
 class SQLiteWorkerLock:

@@ -22,6 +22,7 @@ import schedule
 from sqlalchemy.engine import Engine
 
 from worker import lease
+from worker.health import Unrecorded
 
 log = logging.getLogger("coalition.worker")
 
@@ -46,6 +47,7 @@ class Worker:
         self.speed = speed
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.stop = threading.Event()
+        self.unrecorded = Unrecorded()  # for /healthz when the HTTP side shares the process
         self.scheduler = schedule.Scheduler()
         for job in jobs:
             self.scheduler.every(max(job.every_seconds / speed, 0.05)).seconds.do(
@@ -61,8 +63,9 @@ class Worker:
                                                    dt.timedelta(seconds=job.lease_seconds)):
                 log.debug("job %s is running elsewhere", job.name)
                 return
-        except Exception:
+        except Exception as e:
             log.exception("job %s: cannot take its lease (is the store reachable?)", job.name)
+            self.unrecorded.failed(job.name, f"cannot take its lease: {type(e).__name__}: {e}")
             return
         error = None
         t0 = time.monotonic()
@@ -80,8 +83,12 @@ class Worker:
                               error=error)
             else:
                 lease.record(self.engine, job.name, finished_at=self.now(), error=error)
-        except Exception:
+        except Exception as e:
             log.exception("job %s: cannot record its run", job.name)
+            self.unrecorded.failed(job.name, f"{type(e).__name__}: {e}" if error is None
+                                   else f"{error}; then {type(e).__name__}: {e}")
+        else:
+            self.unrecorded.recorded(job.name)
 
     def install_signal_handlers(self) -> None:
         def handle(signum, _frame):

@@ -18,25 +18,27 @@ from sqlmodel import Session, select
 from coalition.errors import NotFound
 from digests.message import clean_header
 from digests.minutes.actions import sync_actions
+from digests.minutes.docx import A4, Layout
 from digests.minutes.draft import build_draft
-from digests.minutes.notes import find_meeting
 from digests.minutes.render import render_minutes
 from digests.transport import PermanentError, TransientError
 from store.engine import unit_of_work
-from store.models import Person, SentReminder
+from store.meetings import find_meeting
+from store.models import SentReminder
+from store.people import secretariat
 
 
-def circulate(*, engine, config, ref: str, now: dt.datetime, transport) -> str:
+def circulate(*, engine, config, ref: str, now: dt.datetime, transport,
+              layout: Layout = A4) -> str:
     with unit_of_work(engine) as session:
-        meeting = find_meeting(session, ref)
+        meeting = find_meeting(session=session, ref=ref)
         if meeting is None:
             raise NotFound(f"no meeting {ref!r}")
         sync_actions(session=session, meeting=meeting, now=now)
         draft = build_draft(session=session, meeting=meeting, now=now)
-        people = session.exec(select(Person).where(
-            Person.role == "secretariat", Person.retired_at.is_(None))).all()
-    html = render_minutes(draft, "html").decode()
-    docx = render_minutes(draft, "docx")
+        people = secretariat(session=session)
+    html = render_minutes(draft, "html", now=now).decode()
+    docx = render_minutes(draft, "docx", now=now, layout=layout)
     sent = skipped = 0
     for person in people:
         key = f"minutes:{draft.meeting_key}:{draft.version}:{person.email}"

@@ -2,6 +2,11 @@
 title and date, Documents, 1. Introduction, 2. Opening remarks and adoption of the agenda, one
 numbered section per agenda item (discussion in reported speech, Conclusion, Next Steps),
 Other matters, Closure of the meeting, Annex I — List of Participants.
+
+Every section takes notes (the meeting's own sections by name, see `notes.SECTIONS`); a section
+without notes keeps its default sentences. The closing time comes from a note, never from the
+schedule. A meeting that is not over is drafted under "Draft — meeting not yet held", with its
+date as precise as it is known.
 """
 
 from __future__ import annotations
@@ -12,26 +17,42 @@ import json
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from store.models import AgendaItem, Attendance, MeetingNote, Organisation, Person
+from digests.minutes.names import Mentions, annex_name, capital
+from digests.minutes.speech import CHAIR, MEETING, report
+from store.meetings import agenda_items, over_at, participants
+from store.models import Meeting, MeetingNote, Organisation, Person
+from store.names import fold, person_key
+from store.notes import meeting_notes
+from store.organisations import organisations
+from store.people import everyone
 
 _ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh",
              "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth",
              "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"]
+NOT_HELD = "Draft — meeting not yet held"
+DEFAULTS = {
+    "opening": "There were no comments on the agenda, which was subsequently adopted.",
+    "other": "No other matters were raised.",
+}
+NO_NOTES = "No notes were recorded for this item."
 
 
 @dataclass
 class Section:
     number: int
     title: str
+    kind: str = "item"  # introduction | opening | item | other | closure
     discussion: list[str] = field(default_factory=list)
     conclusions: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.discussion or self.conclusions or self.next_steps)
+        """An agenda item without notes (the draft says so)."""
+        return self.kind == "item" and not (self.discussion or self.conclusions
+                                             or self.next_steps)
 
 
 @dataclass
@@ -45,15 +66,18 @@ class Participant:
 class MinutesDraft:
     meeting_key: str
     title: str
+    notice: str  # NOT_HELD for a meeting not over yet, else ""
     date: str
     documents: list[str]
-    introduction: list[str]
-    opening: str
     sections: list[Section]
-    other_matters: str
-    closure: str
     participants: list[Participant]
     actions: list[str]
+    secretariat: str = ""  # who writes the minutes: the document's author
+
+    @property
+    def items(self) -> list[Section]:
+        """The agenda items' sections."""
+        return [s for s in self.sections if s.kind == "item"]
 
     @property
     def version(self) -> str:
@@ -61,98 +85,161 @@ class MinutesDraft:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def ordinal(n: int | None) -> str:
-    return _ORDINALS[n] if n is not None and 0 < n < len(_ORDINALS) else f"{n}th"
+def ordinal(n: int) -> str:
+    if 0 < n < len(_ORDINALS):
+        return _ORDINALS[n]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
-_LOWER_STARTS = {"the", "it", "a", "an", "we", "there", "this", "that", "these", "those", "from",
-                 "countries", "engagement", "she", "he", "they", "our", "its", "in", "on", "for",
-                 "as", "if", "when", "while", "both", "more", "several", "many", "some", "all"}
+def is_held(meeting: Meeting, now: dt.datetime) -> bool:
+    """Whether the meeting is over at `now` (a month-only meeting once its month is)."""
+    return over_at(meeting) <= now
 
 
-def reported(speaker: str, organisation: str, text: str) -> str:
-    """'Ms. X from ORG noted that ...': the house style's reported speech."""
-    body = text.strip().rstrip(".!? ")
-    first = body.split()[0] if body else ""
-    if first.lower() in _LOWER_STARTS:
-        body = body[0].lower() + body[1:]
-    if speaker and organisation and speaker != organisation:
-        who = f"{speaker} from {organisation}"
-    else:
-        who = speaker or organisation
-    return f"{who} noted that {body}." if who else f"It was noted that {body}."
+def meeting_date(meeting: Meeting, *, held: bool) -> str:
+    """'05 October 2017'; a meeting known by its month: 'December 2017', with '(date to be
+    confirmed)' until it is held. No day is invented."""
+    start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
+    if meeting.precision == "month":
+        return f"{start:%B %Y}" + ("" if held else " (date to be confirmed)")
+    return f"{start:%d %B %Y}"
 
 
-def _of(org: Organisation) -> str:
-    """'the EMG Secretariat' rather than the full name, where the coalition says it so."""
-    short = next((a for a in org.aliases if a.endswith("Secretariat")), None)
-    return short or org.name
+class _Speakers:
+    """Who a note's speaker is, named as the house style names them at that point."""
+
+    def __init__(self, *, people: list[Person], chair: Person | None, mentions: Mentions):
+        self.by_name = {fold(p.name): p for p in people}
+        self.chair = chair
+        self.mentions = mentions
+
+    def chair_name(self) -> str:
+        if self.chair is None:
+            return CHAIR
+        return capital(self.mentions.chair(f"{self.chair.title} {self.chair.name}".strip(),
+                                           self.chair.organisation_id))
+
+    def subject(self, note: MeetingNote) -> str:
+        speaker = note.speaker
+        if not speaker:
+            return ""
+        if speaker == MEETING:
+            return MEETING
+        key = person_key(speaker)
+        if speaker == CHAIR or (self.chair and key == fold(self.chair.name)):
+            return self.chair_name()
+        person = self.by_name.get(key)
+        if person is not None or key != fold(speaker):  # a known name, or a title: a person
+            name = f"{person.title} {person.name}".strip() if person else speaker
+            return self.mentions.person(name, note.speaker_organisation_id)
+        if note.speaker_organisation_id in self.mentions.orgs:
+            return capital(self.mentions.org(note.speaker_organisation_id))
+        return speaker
 
 
-def build_draft(*, session: Session, meeting, now: dt.datetime) -> MinutesDraft:
-    """The draft of `meeting` from its agenda, participants and notes."""
-    orgs = {o.id: o for o in session.exec(select(Organisation))}
-    tz = ZoneInfo(meeting.timezone)
-    start = meeting.starts_at.astimezone(tz)
+def build_draft(*, session: Session, meeting: Meeting, now: dt.datetime) -> MinutesDraft:
+    """The draft of `meeting` from its agenda, participants and notes, as things are at `now`."""
+    orgs = organisations(session=session)
     chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
-    chair_org = orgs.get(chair.organisation_id) if chair else None
-    where = "online" if meeting.online else f"in {meeting.location}" if meeting.location else ""
-    intro = (f"The {ordinal(meeting.number)} meeting of the {meeting.series} took place "
-             f"{where + ' ' if where else ''}on {start:%d %B %Y}")
-    if chair:
-        intro += f", chaired by {f'{chair.title} {chair.name}'.strip()}"
-        if chair_org:
-            intro += f" of the {_of(chair_org)}"
-    introduction = [intro + "."]
-    if meeting.purpose:
+    present = participants(session=session, meeting=meeting)
+    mentions = Mentions(orgs)
+    speakers = _Speakers(people=everyone(session=session), chair=chair, mentions=mentions)
+    held = is_held(meeting, now)
+    items = agenda_items(session=session, meeting=meeting)
+    notes = meeting_notes(session=session, meeting=meeting)
+
+    def of(place) -> list[MeetingNote]:
+        return [n for n in notes if (n.section or n.agenda_item_id) == place]
+
+    intro = Section(1, "Introduction", "introduction",
+                    [_first_sentence(meeting, held=held, speakers=speakers)])
+    if not _fill(intro, of("introduction"), speakers, orgs) and meeting.purpose:
         purpose = meeting.purpose.strip()
         if purpose.startswith("To "):
             purpose = "The purpose of the meeting was t" + purpose[1:]
-        introduction.append(purpose)
-    introduction.append("The list of meeting participants is provided in Annex I.")
-
-    items = session.exec(select(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id, AgendaItem.retired_at.is_(None),
-    ).order_by(AgendaItem.number)).all()
-    notes = session.exec(select(MeetingNote).where(MeetingNote.meeting_id == meeting.id)
-                         .order_by(MeetingNote.position, MeetingNote.id)).all()
-    sections = []
+        intro.discussion.append(purpose)
+    intro.discussion.append("The list of meeting participants is provided in Annex I.")
+    sections = [intro, _section(Section(2, "Opening remarks and adoption of the agenda",
+                                        "opening"), of("opening"), speakers, orgs)]
     for item in items:
-        section = Section(item.number + 2, item.title)
-        for note in (n for n in notes if n.agenda_item_id == item.id):
-            org = orgs.get(note.speaker_organisation_id)
-            if note.kind == "conclusion":
-                section.conclusions.append(note.text)
-            elif note.kind == "next_step":
-                section.next_steps.append(_next_step(note, orgs))
-            else:
-                speaker = note.speaker if note.speaker != (org.acronym if org else None) else ""
-                section.discussion.append(reported(speaker, org.acronym if org else
-                                                    note.speaker, note.text))
-        sections.append(section)
+        sections.append(_section(Section(item.number + 2, item.title), of(item.id), speakers,
+                                 orgs))
+    n = len(items)
+    sections.append(_section(Section(n + 3, "Other matters", "other"), of("other"), speakers,
+                             orgs))
+    closure = Section(n + 4, "Closure of the meeting", "closure")
+    _fill(closure, of("closure"), speakers, orgs)
+    closing = [note.text for note in notes if note.kind == "closing"]
+    if closing or not closure.discussion:
+        closure.discussion.append(_closed(meeting, closing[-1] if closing else "", chair))
+    sections.append(closure)
 
-    rows = session.exec(select(Attendance, Person).join(Person, Attendance.person_id == Person.id)
-                        .where(Attendance.meeting_id == meeting.id,
-                               Attendance.retired_at.is_(None), Attendance.present.is_(True))
-                        .order_by(Attendance.position)).all()
-    participants = []
-    for n, (_, person) in enumerate(rows, start=1):
-        org = orgs.get(person.organisation_id)
+    annex = []
+    for number, person in enumerate(present, start=1):
         name = f"{person.title} {person.name}".strip()
         if chair and person.id == chair.id:
             name += " (Chair)"
-        participants.append(Participant(n, name, org.acronym if org else ""))
-    ends = (meeting.ends_at or meeting.starts_at).astimezone(tz)
-    closure = f"The Chair closed the meeting at {ends:%H:%M} ({meeting.timezone} time)."
+        org = orgs.get(person.organisation_id)
+        annex.append(Participant(number, name, annex_name(org, orgs.get(org.parent_id))
+                                 if org else ""))
+    secretariat = sorted((o for o in orgs.values() if o.kind == "secretariat"
+                          and o.retired_at is None), key=lambda o: o.acronym)
     return MinutesDraft(
-        meeting_key=meeting.key, title=f"{meeting.title} — Draft Report",
-        date=f"{start:%d %B %Y}", documents=list(meeting.documents) or ["Provisional Agenda"],
-        introduction=introduction,
-        opening="There were no comments on the agenda, which was subsequently adopted.",
-        sections=sections, other_matters="No other matters were raised.", closure=closure,
-        participants=participants,
-        actions=[step for s in sections for step in s.next_steps],
+        meeting_key=meeting.key,
+        title=f"{meeting.title} — Draft Report" if held else meeting.title,
+        notice="" if held else NOT_HELD, date=meeting_date(meeting, held=held),
+        documents=list(meeting.documents) or ["Provisional Agenda"], sections=sections,
+        participants=annex, actions=[step for s in sections for step in s.next_steps],
+        secretariat=secretariat[0].name if secretariat else "",
     )
+
+
+def _first_sentence(meeting: Meeting, *, held: bool, speakers: _Speakers) -> str:
+    """'The fifth meeting of the IMG took place online on 05 October 2017, chaired by ...'."""
+    what = (f"The {ordinal(meeting.number)} meeting of the {meeting.series}"
+            if meeting.number else f"The {meeting.title}")
+    where = " online" if meeting.online else f" in {meeting.location}" if meeting.location \
+        else ""
+    on = "in" if meeting.precision == "month" else "on"
+    text = f"{what} {'took place' if held else 'is to take place'}{where} {on} " \
+           f"{meeting_date(meeting, held=held)}"
+    if speakers.chair is not None:
+        text += f", {'chaired' if held else 'to be chaired'} by {speakers.chair_name()}"
+    return text + "."
+
+
+def _section(section: Section, notes: list[MeetingNote], speakers: _Speakers,
+             orgs: dict[int, Organisation]) -> Section:
+    if not _fill(section, notes, speakers, orgs) and section.kind in DEFAULTS:
+        section.discussion.append(DEFAULTS[section.kind])
+    return section
+
+
+def _fill(section: Section, notes: list[MeetingNote], speakers: _Speakers,
+          orgs: dict[int, Organisation]) -> bool:
+    """Put the notes in the section, in their order; whether there were any to show."""
+    shown = False
+    for note in notes:
+        if note.kind == "conclusion":
+            section.conclusions.append(note.text)
+        elif note.kind == "next_step":
+            section.next_steps.append(_next_step(note, orgs))
+        elif note.kind == "discussion":
+            section.discussion.append(report(speakers.subject(note), note.verb, note.text))
+        else:
+            continue
+        shown = True
+    return shown
+
+
+def _closed(meeting: Meeting, closing: str, chair: Person | None) -> str:
+    """The closure's sentence: the time only when a note gave it ('Closed at 17:00 GVA
+    time'), in the meeting's zone when the note names none."""
+    if closing and closing.strip().count(" ") == 0:
+        closing += f" ({meeting.timezone.rsplit('/', 1)[-1].replace('_', ' ')} time)"
+    at = f" at {closing}" if closing else ""
+    return f"The Chair closed the meeting{at}." if chair else f"The meeting was closed{at}."
 
 
 def _next_step(note: MeetingNote, orgs: dict[int, Organisation]) -> str:

@@ -107,6 +107,7 @@ class SlackAPI:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {"id": args["user"], "tz": user.get("tz", ""),
+                                         "team_id": user.get("team_id", "T0001"),
                                          "profile": {"email": user.get("email", "")}}}
         if method == "response_url":
             return {"ok": True}

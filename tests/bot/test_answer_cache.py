@@ -98,3 +98,22 @@ def test_the_kept_agenda_moves_to_the_next_meeting_when_this_one_is_over(slack):
     assert "6th IMG E-waste meeting" in text_of(ask(slack, "agenda"))
     set_clock(slack, "2017-10-05T17:00")  # a clock put back is not served a later answer
     assert "5th IMG E-waste meeting" in text_of(ask(slack, "agenda"))
+
+
+def test_a_kept_window_is_read_again_when_the_week_turns(slack):
+    known(slack, TATIANA)
+    set_clock(slack, "2017-12-03T23:59")  # a Sunday
+    for _ in range(2):
+        assert "Deadlines due 27 November – 3 December 2017" in ask(
+            slack, "deadlines this week")["text"]
+    set_clock(slack, "2017-12-04T00:00")
+    assert "Deadlines due 4–10 December 2017" in ask(slack, "deadlines this week")["text"]
+
+
+def test_a_kept_agenda_of_a_numbered_meeting_says_held_once_the_meeting_is_over(slack):
+    known(slack, TATIANA)
+    set_clock(slack, "2017-10-05T17:29")
+    for _ in range(2):
+        assert "Status: upcoming" in text_of(ask(slack, "agenda 5"))
+    set_clock(slack, "2017-10-05T17:30")
+    assert "Status: held" in text_of(ask(slack, "agenda 5"))

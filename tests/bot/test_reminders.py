@@ -167,3 +167,34 @@ def test_secretariat_replies_in_a_meeting_reminders_thread_are_notes_on_its_item
     assert sorted(notes) == [
         (2, "conclusion", "InforMEA is the platform of choice."),
         (3, "next_step", "share the work plan.")]  # owner EMG and due date kept apart
+
+
+def test_a_deadline_of_two_organisations_is_reminded_to_the_contacts_of_both(example_engine):
+    """Owned by ITU and EMG: ITU's focal point and EMG's secretariat members hear of it, not
+    ITU's other members."""
+    from store.deadlines import set_owners
+    from store.engine import unit_of_work
+    from store.models import Deadline, Organisation
+
+    with unit_of_work(example_engine) as session:
+        for email, user in (("mario.castro@example.org", "UMARIO"),  # ITU, focal point
+                            ("doris.delgado@example.org", "UDORIS"),  # ITU, member
+                            ("hossein.fadaei@example.org", "UHOSSEIN")):  # EMG, secretariat
+            person = session.exec(select(Person).where(Person.email == email)).one()
+            person.slack_user_id = user
+            session.add(person)
+        due = (WEEK_BEFORE + dt.timedelta(days=7)).date()
+        item = Deadline(key="itu-emg", title="Agree the platform", due_text=due.isoformat(),
+                        starts_on=due, due_on=due, origin="slack")
+        session.add(item)
+        session.flush()
+        set_owners(session=session, deadline=item, organisation_ids=list(session.exec(
+            select(Organisation.id).where(Organisation.acronym.in_(["ITU", "EMG"]))
+            .order_by(Organisation.acronym.desc()))))
+    with SlackAPI() as api:
+        config = slack_env(api, COALITION_SLACK_REMINDERS_CHANNEL="CREMIND")
+        post_due_reminders(engine=example_engine, client=make_client(config), config=config,
+                           now=WEEK_BEFORE)
+        posts = [c.args for c in api.of("chat.postMessage") if "Agree the platform" in
+                 c.args["text"]]
+    assert sorted(p["channel"] for p in posts) == ["UHOSSEIN", "UMARIO"]

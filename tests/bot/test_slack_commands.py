@@ -9,7 +9,7 @@ import json
 from sqlmodel import Session, select
 
 from bot.blocks import SHARE_ACTION
-from store.models import Deadline, Feed, FeedEntry, MeetingNote, MemberUpdate, Person
+from store.models import Deadline, Feed, FeedEntry, Meeting, MeetingNote, MemberUpdate, Person
 from tests.bot.conftest import HOSSEIN, STRANGER, TATIANA, text_of
 
 
@@ -219,9 +219,11 @@ def test_deadline_add_opens_a_form_and_its_submission_is_saved_or_its_errors_sho
         saved = session.exec(select(Deadline).where(Deadline.key == "ws1-report")).one()
     assert (saved.title, saved.due_on, saved.origin) == ("WS1 report", dt.date(2017, 11, 15),
                                                          "slack")
+    ask(slack, "help", TATIANA)  # known, a focal point: still not the secretariat
     refused = json.loads(submit({"key": "x2", "title": "x", "due": "2017-11-15"},
                                 user=TATIANA).text)
-    assert refused["response_action"] == "errors"
+    assert refused == {"response_action": "errors",
+                       "errors": {"title": "Only the secretariat can save this."}}
 
 
 def test_meeting_edit_opens_the_form_prefilled(slack):
@@ -264,3 +266,100 @@ def test_minutes_command_posts_the_draft_to_the_asker_as_a_file(slack):
     assert "Mr. Garam Bel" in [row.cells[1].text for row in tables[0].rows]
     refused = text_of(ask(slack, "minutes 5"))
     assert "only the secretariat can" in refused
+
+
+def _cli_sync(slack) -> None:
+    """`coalition sync` of the unchanged example, run by the secretariat on the server."""
+    from tests.conftest import EXAMPLE, run_cli
+
+    url = slack.runtime.engine.url.render_as_string(hide_password=False)
+    result = run_cli("sync", str(EXAMPLE), env={"COALITION_STORE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert "no changes" in result.stdout
+
+
+def test_a_deadline_marked_done_in_slack_stays_done_through_syncs_of_the_unchanged_file(slack):
+    done = text_of(ask(slack, "deadline done tor-ws1-ws2-draft", HOSSEIN))
+    assert "Marked done: Distribute draft Terms of Reference" in done
+    assert "Synced ewaste-coalition.toml: no changes" in text_of(ask(slack, "sync", HOSSEIN))
+    _cli_sync(slack)
+    with Session(slack.runtime.engine) as session:
+        tor = session.exec(select(Deadline).where(Deadline.key == "tor-ws1-ws2-draft")).one()
+    assert tor.status == "done" and tor.done_at is not None
+    listed = text_of(ask(slack, "deadlines 20", HOSSEIN))
+    assert "Distribute draft Terms of Reference" not in listed
+
+
+def _sync(slack) -> None:
+    """The unchanged example synced again (as the worker does when the file is touched)."""
+    from store.engine import unit_of_work
+    from store.sync import sync_file
+    from tests.conftest import EXAMPLE, NOW
+
+    with unit_of_work(slack.runtime.engine) as session:
+        assert not sync_file(session=session, path=EXAMPLE, now=NOW).changed
+
+
+def _submit(slack, view: dict, values: dict, user=HOSSEIN):
+    state = {k: {"value": {"type": "plain_text_input", "value": v}} for k, v in values.items()}
+    return slack.interact({
+        "type": "view_submission", "user": {"id": user}, "team": {"id": "T0001"},
+        "api_app_id": "A0APP", "trigger_id": "t.2",
+        "view": {**view, "id": "V1", "state": {"values": state}}})
+
+
+def _opened(slack, text: str, n: int = 1) -> dict:
+    ask(slack, "help", HOSSEIN)
+    slack.command(text, user=HOSSEIN)
+    return slack.api.wait_for("views.open", n)[-1].args["view"]
+
+
+def test_a_meeting_edited_in_a_form_keeps_its_new_day_through_syncs_of_the_unchanged_file(slack):
+    from zoneinfo import ZoneInfo
+
+    view = _opened(slack, "meeting edit img-6")
+    initial = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"]}
+    assert initial["starts"] == "December 2017"  # as known: no day invented
+    values = {k: v for k, v in initial.items() if v}
+    assert _submit(slack, view, {**values, "starts": "2017-12-07 10:00"}).text == ""
+    _sync(slack)
+    text = text_of(ask(slack, "agenda 6", HOSSEIN))
+    assert "Thursday 07 December 2017, 10:00" in text
+    with Session(slack.runtime.engine) as session:
+        img6 = session.exec(select(Meeting).where(Meeting.key == "img-6")).one()
+    assert img6.starts_at.astimezone(ZoneInfo("Europe/Zurich")).hour == 10
+    assert img6.precision == "minute"
+
+
+def test_the_meeting_form_takes_a_month_or_a_day_and_a_status(slack):
+    view = _opened(slack, "meeting edit img-7")
+    base = {"title": "7th IMG E-waste meeting", "number": "7"}
+    bad = json.loads(_submit(slack, view, {**base, "starts": "spring", "status": "held"}).text)
+    assert set(bad["errors"]) == {"starts", "status"}
+    assert _submit(slack, view, {**base, "starts": "April 2018", "status": "postponed"}).text \
+        == ""
+    text = text_of(ask(slack, "agenda 7", HOSSEIN))
+    assert "April 2018 (date to be confirmed)" in text and "Status: postponed" in text
+
+
+def test_the_deadline_form_takes_co_owners_and_reopens_a_done_deadline(slack):
+    ask(slack, "deadline done wp2017-a-mapping", HOSSEIN)  # it is done in the file too
+    view = _opened(slack, "deadline edit ws1-tor-comments")
+    initial = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"]}
+    assert initial["owner"] == "BRS, UNITAR"
+    unknown = json.loads(_submit(slack, view, {**initial, "owner": "BRS, NOPE"}).text)
+    assert unknown["errors"] == {"owner": "There is no 'NOPE'."}
+    assert _submit(slack, view, {**initial, "owner": "UNITAR and ITU"}).text == ""
+    reopen = _opened(slack, "deadline edit wp2017-a-mapping", 2)
+    values = {b["block_id"]: b["element"].get("initial_value") or "" for b in reopen["blocks"]}
+    assert values["status"] == "done"
+    assert _submit(slack, reopen, {**values, "status": "open"}).text == ""
+    _sync(slack)
+    from store.deadlines import owners_of
+
+    with Session(slack.runtime.engine) as session:
+        tor = session.exec(select(Deadline).where(Deadline.key == "ws1-tor-comments")).one()
+        mapping = session.exec(select(Deadline).where(Deadline.key == "wp2017-a-mapping")).one()
+        owners = [a for _, a in owners_of(session=session, deadline_ids=[tor.id])[tor.id]]
+    assert owners == ["UNITAR", "ITU"]
+    assert (mapping.status, mapping.done_at) == ("open", None)

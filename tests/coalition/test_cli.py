@@ -56,7 +56,7 @@ def test_bad_now_and_bad_data_file_exit_2(synced_env, tmp_path):
     bad.write_text('[[organisations]]\nacronym = "X"\n')
     result = run_cli("sync", str(bad), env=synced_env)
     assert result.returncode == 2
-    assert "organisations[1] (X), line 1: name: Field required" in result.stderr
+    assert "organisations[1] (X), line 1: name is missing" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -22,6 +22,8 @@ import pytest
 
 from tests.conftest import EXAMPLE
 
+pytestmark = pytest.mark.timeout(600)  # the first test waits for every case to have run
+
 COALITION = Path(sys.executable).with_name("coalition")
 NOT_THERE = "/nonexistent-folder/out.txt"
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/coalition"  # nothing listens on port 1

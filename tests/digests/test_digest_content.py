@@ -12,7 +12,7 @@ from digests.delivery import load_shared
 from digests.message import body
 from digests.period import parse_period_key
 from store.engine import unit_of_work
-from store.models import Deadline, Organisation, Person
+from store.models import Deadline, DeadlineOwner, Organisation, Person
 from tests.conftest import ROOT
 
 W41 = parse_period_key("2017-W41", "Europe/Zurich")
@@ -55,8 +55,11 @@ def test_the_readers_own_items_come_first(example_engine):
         for key, owner, days in [("emg-soon", "EMG", 3), ("itu-soon", "ITU", 5),
                                  ("brs-later", "BRS", 20), ("brs-late", "BRS", -10),
                                  ("ilo-late", "ILO", -12)]:
-            session.add(Deadline(key=key, title=key, owner_organisation_id=org[owner],
-                                 due_on=MONDAY.date() + dt.timedelta(days=days)))
+            deadline = Deadline(key=key, title=key, owner_organisation_id=org[owner],
+                                due_on=MONDAY.date() + dt.timedelta(days=days))
+            session.add(deadline)
+            session.flush()
+            session.add(DeadlineOwner(deadline_id=deadline.id, organisation_id=org[owner]))
     tatiana = reader(example_engine, "tatiana.terekhova@example.org")  # BRS
     content = build_digest(person=tatiana, shared=shared(example_engine))
     emg_overdue = ["wp2017-f-system-wide-approach", "wp2017-g-presentation"]
@@ -66,19 +69,19 @@ def test_the_readers_own_items_come_first(example_engine):
     assert [d.yours for d in content.deadlines] == [True, True] + [False] * 5
     assert subject(content, "E-waste Coalition") == (
         "E-waste Coalition — week 41: 1 action item for you, 1 deadline for you, "
-        "WS1 meeting Nov, 2 more deadlines")
+        "IMG meeting Dec, 2 more deadlines")
     itu = build_digest(person=reader(example_engine, "mario.castro@example.org"),
                        shared=shared(example_engine))
     assert [d.key for d in itu.deadlines][0] == "itu-soon"
     assert subject(itu, "E-waste Coalition") == (
-        "E-waste Coalition — week 41: 1 deadline for you, WS1 meeting Nov, 2 more deadlines")
+        "E-waste Coalition — week 41: 1 deadline for you, IMG meeting Dec, 2 more deadlines")
 
 
 def test_nothing_new_says_so_and_a_news_limit_of_0_leaves_news_out(example_engine):
     sophie = reader(example_engine, "sophie.ravier@example.org")
     content = build_digest(person=sophie, shared=shared(example_engine), news_limit=0)
     assert content.news == [] and content.more_news == 0
-    assert subject(content, "E-waste Coalition") == "E-waste Coalition — week 41: WS1 meeting Nov"
+    assert subject(content, "E-waste Coalition") == "E-waste Coalition — week 41: IMG meeting Dec"
 
 
 def test_the_example_w41_digest_shows_the_sample_feeds_news(example_engine):
@@ -100,7 +103,7 @@ def test_the_example_w41_digest_shows_the_sample_feeds_news(example_engine):
                            now=dt.datetime(2017, 10, 8, 22, 0, tzinfo=dt.UTC))
     message = compose(person=sophie, shared=week, config=config, period=W41, now=MONDAY,
                       delivery_id=1)
-    assert message.digest_copy.subject == "E-waste Coalition — week 41: WS1 meeting Nov, 6 news"
+    assert message.digest_copy.subject == "E-waste Coalition — week 41: IMG meeting Dec, 6 news"
     text = body(message, "plain")
     assert "NEWS AND PUBLICATIONS" in text
     assert "5th IMG E-waste meeting on 5 October: agenda circulated" in text

@@ -51,7 +51,9 @@ def test_every_subscribed_member_gets_one_well_formed_digest_and_a_rerun_sends_n
     assert message["Message-ID"].startswith("<digest-2017-W41-")
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "1st WS1 Team Meeting" in text and "1st WS1 Team Meeting" in html
+    # the coalition's next meeting, as `ask "next meeting"` and the App Home name it
+    assert "6th IMG E-waste meeting" in text and "6th IMG E-waste meeting" in html
+    assert "December 2017 (date to be confirmed)" in text
     assert 'style="' in html  # CSS inlined for mail clients
     assert "FOR THE SECRETARIAT" not in text  # a focal point gets no admin section
     secretariat = next(m for m in smtp.messages if "garam.bel" in m["To"])

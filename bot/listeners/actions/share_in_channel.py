@@ -13,6 +13,8 @@ def register(app, desk) -> None:
 
     @later
     def share(body, action, respond, client):
+        if not respond.response_url:  # a message's button always has one: nothing to answer
+            return
         user = (body.get("user") or {}).get("id", "")
         result = desk.answer(parse(action.get("value", "")), user_id=user, client=client)
         reply = blocks.message(result)

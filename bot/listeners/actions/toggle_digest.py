@@ -21,7 +21,8 @@ def register(app, desk) -> None:
             return
         with unit_of_work(desk.engine) as session:
             person = session.merge(asker.person, load=True)
-            writes.set_digest(session=session, person=person, subscribed=action["value"] == "on")
+            writes.set_digest(session=session, person=person,
+                              subscribed=action.get("value") == "on")
         publish_home(desk, user_id=user, client=client)
 
     app.action(TOGGLE_DIGEST)(ack=acknowledge, lazy=[toggle])

@@ -10,14 +10,14 @@ thread for it on every request it takes.)
 
 from __future__ import annotations
 
-from bot import blocks, forms
+from bot import blocks, commands, forms
 from bot.desk import later
 from bot.dispatch import PUBLIC
 from bot.router import parse
 from bot.writes import Done, NeedsModal
 from store.engine import unit_of_work
 
-_DEFERRED = ("sync", "minutes", "meeting", "deadline")
+_DEFERRED = commands.names(defers=True)
 
 
 def register(app, desk) -> None:
@@ -50,7 +50,7 @@ def register(app, desk) -> None:
         if isinstance(result, NeedsModal):
             view = _form(result)
             if view is not None:
-                client.views_open(trigger_id=command["trigger_id"], view=view)
+                client.views_open(trigger_id=command.get("trigger_id", ""), view=view)
                 return
             result = Done(f"There is no {result.kind} {result.key!r}; "
                           f"`{result.kind} add` creates one.")

@@ -15,7 +15,7 @@ def register(app, desk) -> None:
     def publish(event, client):
         if event.get("tab", "home") != "home":
             return
-        publish_home(desk, user_id=event["user"], client=client)
+        publish_home(desk, user_id=event.get("user", ""), client=client)
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[publish])
 

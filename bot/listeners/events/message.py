@@ -27,15 +27,14 @@ def register(app, desk) -> None:
             _store_thread_note(body, event, client)
 
     def _store_update(body, event, client):
+        """The update and the record of its event, in one transaction (`handle_once`)."""
         now = desk.now()
-        if not updates.claim_event(engine=desk.engine, event_id=body.get("event_id", ""),
-                                   now=now):
-            return
         asker = None
-        if not event.get("subtype"):
+        if updates.is_post(event):  # the poster's organisation; an edit keeps the update's
             asker = desk.asker(user_id=event.get("user", ""), client=client)
-        with unit_of_work(desk.engine) as session:
-            updates.follow(session=session, event=event, asker=asker, now=now)
+        updates.handle_once(engine=desk.engine, event_id=body.get("event_id", ""), now=now,
+                            effect=lambda session: updates.follow(
+                                session=session, event=event, asker=asker, now=now))
 
     def _store_thread_note(body, event, client):
         """A secretariat reply in a meeting reminder's thread, starting with an item number."""
@@ -47,12 +46,11 @@ def register(app, desk) -> None:
                                                 client=client).is_secretariat:
             return
         now = desk.now()
-        if not updates.claim_event(engine=desk.engine, event_id=body.get("event_id", ""),
-                                   now=now):
-            return
-        with unit_of_work(desk.engine) as session:
-            done = writes.record_thread_note(session=session, text=event.get("text", ""),
-                                             meeting=session.get(Meeting, meeting_id), now=now)
+        done = updates.handle_once(
+            engine=desk.engine, event_id=body.get("event_id", ""), now=now,
+            effect=lambda session: writes.record_thread_note(
+                session=session, text=event.get("text", ""),
+                meeting=session.get(Meeting, meeting_id), now=now))
         if done is not None:
             client.chat_postEphemeral(channel=channel, user=event["user"], thread_ts=thread,
                                       text=done.text)
@@ -62,7 +60,8 @@ def register(app, desk) -> None:
 
 def _thread_reply(event: dict) -> bool:
     thread = event.get("thread_ts")
-    return _question(event) and bool(thread) and thread != event.get("ts")
+    return _question(event) and bool(thread) and thread != event.get("ts") and bool(
+        event.get("channel"))
 
 
 def _question(event: dict) -> bool:

@@ -24,8 +24,8 @@ def answer_message(desk, *, body: dict, event: dict, client, ephemeral: bool) ->
                             f"`{desk.config.slack.command} {request.command} add`.")
     share = clean_text(text) if ephemeral and request.command in PUBLIC else None
     reply = blocks.message(result, share=share)
-    thread = event.get("thread_ts")
+    channel, thread = event.get("channel", ""), event.get("thread_ts")
     if ephemeral:
-        client.chat_postEphemeral(channel=event["channel"], user=user, thread_ts=thread, **reply)
+        client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, **reply)
     else:
-        client.chat_postMessage(channel=event["channel"], thread_ts=thread, **reply)
+        client.chat_postMessage(channel=channel, thread_ts=thread, **reply)
