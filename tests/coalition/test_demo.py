@@ -15,7 +15,7 @@ def test_demo_shows_the_agenda_deadlines_and_sample_news_and_can_run_again(tmp_p
     assert "2 feeds polled: 6 entries added" in out
     assert "5th IMG E-waste meeting on 5 October: agenda circulated" in out
     assert "Draft Work Plan 2017/18" in out
-    assert "31 notes added, 0 action items created, 5 next steps matched" in out
+    assert "49 notes added, 0 action items created, 5 next steps matched" in out
     assert "Status: upcoming" in out  # on 1 October, the 5th meeting is still to come
     second = run_cli("--config", str(config), "demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
