@@ -11,7 +11,16 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "feeds"
+
+def _corpus() -> Path:
+    """shared/corpus/feeds beside the repository, or beside a folder holding it (a git
+    worktree under /work/wt/NAME has /work/shared two levels up)."""
+    places = [folder / "shared" / "corpus" / "feeds" for folder in Path(__file__).resolve()
+              .parents[2:5]]
+    return next((place for place in places if place.is_dir()), places[1])
+
+
+CORPUS = _corpus()
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
