@@ -209,7 +209,8 @@ def list_(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The feeds with their status, entries stored, last success and error, next poll."""
+    """The feeds with their status, entries stored, last success, next poll, and the last
+    error of those that have one."""
     from sqlmodel import Session
 
     from store.feeds import feed_list
@@ -298,28 +299,36 @@ STATUS_STYLES = {"ok": "green", "warning": "yellow", "error": "red", "failing": 
 
 
 def _feed_table(rows, timezone: str):
-    """A table for people: a feed's title, address and last error in one cell (wrapped at
-    words, so no message is cut mid-word), then status, entries, last success, next poll."""
+    """For people: a table of the feeds (title and address, status, entries, last success,
+    next poll), then each feed's last error or warning at the console's full width, wrapped
+    at words, so no message is cut mid-word."""
+    from rich.console import Group
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
+    table = Table(box=None, header_style="bold", pad_edge=False, caption_justify="left",
+                  caption=f"Times in {timezone}.")
     table.add_column("Feed", overflow="fold", ratio=1)
     table.add_column("Status", no_wrap=True)
     table.add_column("Entries", justify="right", no_wrap=True)
-    table.add_column(f"Last success ({timezone})", no_wrap=True)
+    table.add_column("Last success", no_wrap=True)
     table.add_column("Next poll", no_wrap=True)
+    problems = []
     for r in rows:
+        style = STATUS_STYLES.get(r.status, "")
+        status = r.status + (f" ({r.error_count}x)" if r.status in ("error", "failing") else "")
         cell = Text(r.title or r.url, style="bold")
         if r.title:
             cell.append(f"\n{r.url}", style="dim")
+        table.add_row(cell, Text(status, style=style), f"{r.entries:,}",
+                      _local(r.last_success_at, timezone).replace(" ", "\n"),
+                      "-" if r.retired_at else _local(r.next_poll_at, timezone).replace(" ", "\n"))
         if r.last_error:
-            cell.append(f"\n{r.last_error}", style=STATUS_STYLES.get(r.status, ""))
-        status = r.status + (f" ({r.error_count}x)" if r.status in ("error", "failing") else "")
-        table.add_row(cell, Text(status, style=STATUS_STYLES.get(r.status, "")),
-                      f"{r.entries:,}", _local(r.last_success_at, timezone),
-                      "-" if r.retired_at else _local(r.next_poll_at, timezone))
-    return table
+            problems.append(Text.assemble((r.title or r.url, "bold"), f" ({status}):"))
+            problems.append(Padding(Text(r.last_error, style=style, overflow="fold"),
+                                    (0, 0, 0, 2)))
+    return Group(table, *([Text("")] + problems if problems else []))
 
 
 def _print_entries(row, entries, timezone: str) -> None:

@@ -5,12 +5,13 @@ resolution a fetch makes for each hop: every address the name resolves to is jud
 fetch then connects to the address judged, never to the hostname again, so a resolver that
 answers a public address and then a private one (DNS rebinding) gains nothing.
 
-An IPv6 address that carries an IPv4 address is judged by that IPv4 address as well as by
-itself: IPv4-mapped `::ffff:0:0/96` and IPv4-compatible `::/96` (the last 32 bits), NAT64
-`64:ff9b::/96` (the last 32 bits: a public IPv4 site behind a NAT64 gateway stays reachable,
-169.254.169.254 does not), 6to4 `2002::/16` (bits 16 to 47), Teredo `2001::/32` (its server,
-and its client with the bits inverted). The local-use NAT64 prefix `64:ff9b:1::/48` is not
-global. Python's `is_global` alone says yes to several of these (`::127.0.0.1`,
+An IPv6 address that carries an IPv4 address is judged by the IPv4 address it carries, since
+that is where its packets go: IPv4-mapped `::ffff:0:0/96` and IPv4-compatible `::/96` (the
+last 32 bits), NAT64 `64:ff9b::/96` (the last 32 bits: a public IPv4 site behind a NAT64
+gateway stays reachable, 169.254.169.254 does not), 6to4 `2002::/16` (bits 16 to 47), Teredo
+`2001::/32` (its server, and its client with the bits inverted: both must be global). The
+local-use NAT64 prefix `64:ff9b:1::/48` is not global (where it puts the IPv4 address is the
+network's choice). Python's `is_global` alone says yes to several of these (`::127.0.0.1`,
 `64:ff9b::a9fe:a9fe`, `2002:7f00:1::1`) and to multicast.
 """
 
@@ -63,7 +64,7 @@ def carried_ipv4(ip: Address) -> list[tuple[str, ipaddress.IPv4Address]]:
         return [("IPv4-mapped", ip.ipv4_mapped)]
     if ip in _NAT64:
         return [("NAT64", low32)]
-    if ip in _COMPATIBLE:
+    if ip in _COMPATIBLE and int(ip) > 1:  # :: and ::1 are themselves, not IPv4-compatible
         return [("IPv4-compatible", low32)]
     if ip.sixtofour is not None:
         return [("6to4", ip.sixtofour)]
@@ -77,10 +78,11 @@ def refusal(address: str) -> str | None:
     """Why no feed may be fetched from `address` (as `getaddrinfo` gives it; a scope such as
     `%eth0` is allowed), or None when it is a global unicast address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    for how, ipv4 in carried_ipv4(ip):
+    carried = carried_ipv4(ip)
+    for how, ipv4 in carried:
         if why := _unfit(ipv4):
             return f"an {how} address for {ipv4}, {why}"
-    return _unfit(ip)
+    return None if carried else _unfit(ip)
 
 
 def checked_address(host: str, port: int, *, allow_private: bool) -> str:

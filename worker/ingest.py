@@ -181,7 +181,7 @@ class _Storer:
         self.failures.append(feed_rows.Failure(feed.id, str(error), outcome.error_count,
                                                outcome.status, outcome.next_poll_at))
         self.report.failed += 1
-        log.warning("feed %s: %s", feed.url, error)
+        log.warning("feed %s: %s", feed.id, error)
 
     def _store_polled(self, session: Session, batch: list[tuple[ClaimedFeed, Fetched]]
                       ) -> dict[str, int]:
