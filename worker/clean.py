@@ -83,6 +83,8 @@ def absolute_links(cleaned: str, base: str) -> str:
 
 def absolute_url(base: str, link: str) -> str | None:
     """`link` resolved against `base` if that gives an http or https address, else None."""
+    if link.startswith(("https://", "http://")):  # absolute already: most links
+        return link
     try:
         url = urljoin(base, link)
         return url if urlsplit(url).scheme.lower() in LINK_SCHEMES else None

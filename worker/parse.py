@@ -21,7 +21,14 @@ import html
 from dataclasses import dataclass, field
 
 from coalition.errors import OperationError
-from worker.clean import absolute_url, plain_text, safe_link, sanitize, truncate_html
+from worker.clean import (
+    absolute_links,
+    absolute_url,
+    plain_text,
+    safe_link,
+    sanitize,
+    truncate_html,
+)
 from worker.prolog import declares_entities
 
 SUMMARY_CHARS = 20_000  # the digest's snippet
@@ -103,9 +110,16 @@ def _title(node, atom: bool) -> str:
 def _html(value: str, detail, base: str) -> str:
     """Sanitized, links resolved against the element's `xml:base` (as feedparser resolved it
     within the document) on top of the document's base."""
-    own = detail.get("base") or ""
-    return sanitize(value, detail.get("type") or "text/html",
-                    (absolute_url(base, own) if base else absolute_url(own, "")) or "")
+    cleaned = sanitize(value, detail.get("type") or "text/html")
+    if 'href="' in cleaned:
+        cleaned = absolute_links(cleaned, _element_base(base, detail.get("base") or ""))
+    return cleaned
+
+
+@functools.lru_cache(maxsize=256)
+def _element_base(document: str, own: str) -> str:
+    """An element's base: its own (possibly relative) on top of the document's."""
+    return (absolute_url(document, own) if document else absolute_url(own, "")) or ""
 
 
 def _texts(entry, base: str) -> tuple[str, str]:
