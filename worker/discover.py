@@ -22,6 +22,9 @@ PAGE_BYTES = 1_000_000  # a page's head is in its first megabyte, or nowhere
 _LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+?\s*=\s*(?:\"[^\"]*\"|[^;,]*))*)")
 _LINK_PARAM = re.compile(r";\s*([^=\s]+)\s*=\s*(?:\"([^\"]*)\"|([^;,]*))")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head)\b", re.I | re.S)
+_FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<\?[^>]*>\s*)*"
+                         rb"(?:<!doctype\s+(?:rss|feed|rdf)[^>]*>\s*)?<(?:rss|feed|rdf:rdf)\b",
+                         re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,18 @@ class Discovery:
 
 
 def is_page(fetched: Fetched) -> bool:
-    """An HTML page, by its Content-Type or, when the server says nothing useful, by its
-    first bytes."""
+    """An HTML page: not a document that starts as a feed does (servers send feeds as
+    text/html too), and HTML by its Content-Type or, when the server says nothing useful, by
+    its first bytes."""
+    head = fetched.body[:4096].lstrip(b"\xef\xbb\xbf")
+    if _FEED_START.match(head):
+        return False
     kind = fetched.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("text/html", "application/xhtml+xml"):
         return True
     if kind and ("xml" in kind or "rss" in kind or "atom" in kind):
         return False
-    return bool(_HTML_START.match(fetched.body[:4096]))
+    return bool(_HTML_START.match(head))
 
 
 def header_links(value: str, base: str) -> list[FeedLink]:

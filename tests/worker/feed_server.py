@@ -119,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b"<!doctype html><html><head><title>No feeds</title>"
                        b'<link rel="stylesheet" href="/s.css"></head><body>Hi</body></html>',
                        {"Content-Type": "text/html"})
+        elif path == "/feed-as-html":  # a feed a server calls a web page
+            self._send(200, generated_feed(80), {"Content-Type": "text/html; charset=utf-8"})
         elif path == "/rotating":
             self._feed(rotating_feed(self.server.hits[path]))
         elif path.startswith("/corpus/"):
