@@ -89,10 +89,8 @@ def import_opml(
 ) -> None:
     """Follow every feed of an OPML file; folders become tags. Importing twice adds nothing;
     a file with a bad entry changes nothing."""
-    from sqlmodel import select
-
     from store.engine import unit_of_work
-    from store.models import Feed
+    from store.feeds import followed_feeds
     from worker.following import FollowError, follow
     from worker.opml import read_opml
 
@@ -105,7 +103,7 @@ def import_opml(
     added = 0
     try:
         with unit_of_work(rt.engine) as session:
-            known = set(session.exec(select(Feed.url).where(Feed.retired_at.is_(None))))
+            known = {feed.url for feed in followed_feeds(session)}
             for entry in entries:
                 follow(session=session, url=entry.url, origin="opml", now=rt.now(),
                        interval_minutes=rt.config.feeds.interval_minutes,
