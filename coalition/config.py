@@ -169,6 +169,7 @@ class FeedsConfig(_Section):
     max_redirects: Annotated[int, Meta(ge=0, le=20)] = 5
     failure_alert_after: Annotated[int, Meta(ge=1)] = 5
     backlog_days: Annotated[int, Meta(ge=0)] = 14
+    identity_window_days: Annotated[int, Meta(ge=0, le=3650)] = 30
     user_agent: str = "CoalitionDesk/0.1 (+https://github.com/coalition-desk)"
     sources: list[FeedSource] = []
 

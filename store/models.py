@@ -198,7 +198,9 @@ class Feed(SQLModel, table=True):
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     tags: list[str] = _json_list()
     origin: str = "config"  # config | cli | opml
-    status: str = "new"  # new | ok | warning | failing | retired
+    # new (never polled) | ok | warning (parsed with a warning) | error (the last poll failed)
+    # | failing (`[feeds] failure_alert_after` polls in a row failed) | retired
+    status: str = "new"
     etag: str = ""
     last_modified: str = ""
     last_polled_at: dt.datetime | None = _when()
@@ -220,11 +222,13 @@ class FeedEntry(SQLModel, table=True):
     guid: str = Field(default="", sa_type=Text)
     link: str = Field(default="", sa_type=Text)
     title: str = Field(default="", sa_type=Text)
-    summary_html: str = Field(default="", sa_type=Text)
+    summary_html: str = Field(default="", sa_type=Text)  # the snippet, cut short
+    content_html: str = Field(default="", sa_type=Text)  # the full text, when the feed has one
     author: str = ""
     published_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
     first_seen_at: dt.datetime = Field(sa_type=UTCDateTime)
     updated_at: dt.datetime | None = _when()
+    seen_at: dt.datetime | None = _when()  # the last poll that found it in its feed
     content_hash: str = Field(default="", max_length=64)
     backlog: bool = False
     work_streams: list[str] = _json_list()

@@ -26,7 +26,14 @@ EXAMPLE = ROOT / "examples" / "ewaste-coalition.toml"
 SHARED = ROOT.parent / "shared"
 # The captured feeds (../shared/corpus/feeds beside the checkout; COALITION_TEST_CORPUS names
 # another folder).
-CORPUS = Path(os.environ.get("COALITION_TEST_CORPUS") or SHARED / "corpus" / "feeds")
+def _corpus() -> Path:
+    """shared/corpus/feeds beside the checkout, or beside a folder holding it (a git
+    worktree in a folder of worktrees)."""
+    places = [folder / "shared" / "corpus" / "feeds" for folder in ROOT.parents[:3]]
+    return next((place for place in places if place.is_dir()), places[0])
+
+
+CORPUS = Path(os.environ.get("COALITION_TEST_CORPUS") or _corpus())
 PG_URL = os.environ.get("COALITION_TEST_POSTGRES_URL", "")
 
 

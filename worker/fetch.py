@@ -1,17 +1,16 @@
 """Fetching a feed politely and defensively with httpx.
 
-Every hop of a redirect is resolved and checked here, then connected to by the checked address
-(Host header and TLS server name kept), so DNS tricks cannot reach private, loopback or
-link-local addresses unless `[feeds] allow_private`. The body is capped while streaming (after
-decompression, so a gzip bomb stops at the cap) and the whole fetch has a deadline, so a server
-that drips a byte a second cannot hold a poll.
+Every hop of a redirect is resolved and checked (`worker.guard`), then connected to by the
+checked address (Host header and TLS server name kept), so DNS tricks cannot reach private,
+loopback or link-local addresses unless `[feeds] allow_private`. Only http and https are
+fetched here: the operator's local files are read by `worker.local`. The body is capped while
+streaming (after decompression, so a gzip bomb stops at the cap) and the whole fetch has a
+deadline, so a server that drips a byte a second cannot hold a poll.
 """
 
 from __future__ import annotations
 
 import functools
-import ipaddress
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from coalition.errors import OperationError
+from worker.guard import checked_address
 
 
 class FetchError(OperationError):
@@ -65,21 +65,6 @@ def make_transport() -> httpx.HTTPTransport:
     return httpx.HTTPTransport(verify=tls_context(), trust_env=False)
 
 
-def _checked_address(host: str, port: int, allow_private: bool) -> str:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as e:
-        raise FetchError(f"cannot resolve {host}: {e.strerror}") from e
-    addresses = [info[4][0] for info in infos]
-    if not allow_private:
-        for address in addresses:
-            ip = ipaddress.ip_address(address.split("%")[0])
-            if not ip.is_global:
-                raise FetchError(f"{host} resolves to {address}, a private, loopback or "
-                                 "link-local address: refused ([feeds] allow_private)")
-    return addresses[0]
-
-
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -96,12 +81,7 @@ def _retry_after(value: str | None) -> float | None:
 
 def fetch(url: str, *, limits: Limits, etag: str = "", last_modified: str = "",
           transport: httpx.HTTPTransport | None = None) -> Fetched:
-    """GET the feed, following at most `limits.max_redirects` redirects, each hop checked.
-    A `file:` URL (only ever the operator's own, never a redirect's) is read from disk."""
-    if url.lower().startswith("file:"):
-        from worker.local import read_local
-
-        return read_local(url, limits=limits, etag=etag)
+    """GET the feed, following at most `limits.max_redirects` redirects, each hop checked."""
     own = transport is None
     transport = transport or make_transport()
     deadline = time.monotonic() + limits.timeout
@@ -132,7 +112,7 @@ def _get(transport: httpx.HTTPTransport, url: str, limits: Limits, deadline: flo
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"{url}: only http and https feeds can be fetched")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = _checked_address(parts.hostname, port, limits.allow_private)
+    address = checked_address(parts.hostname, port, allow_private=limits.allow_private)
     host_for_url = f"[{address}]" if ":" in address else address
     target = urlunsplit((parts.scheme, f"{host_for_url}:{port}", parts.path or "/",
                          parts.query, ""))

@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from coalition.errors import InputError
-from store.models import Feed
-from store.organisations import acronyms, ids_by_acronym
+from store.feeds import follow_feed, followed_feeds, organisation_ids
 from worker.local import is_local
 from worker.opml import KINDS, OpmlFeed
 
@@ -21,10 +20,23 @@ class FollowError(InputError, ValueError):
 
 def follow(*, session: Session, url: str, origin: str, now: dt.datetime,
            interval_minutes: int, kind: str = "news", organisation: str = "",
-           tags: Iterable[str] = (), title: str = "", allow_files: bool = False) -> Feed:
+           tags: Iterable[str] = (), title: str = "", allow_files: bool = False) -> int:
     """Follow `url` (a new or retired feed is polled at the next poll); the caller commits.
-    Following a feed again updates its kind, organisation, tags and title."""
+    Following a feed again updates its kind, organisation, tags and title. Returns its id."""
     url = url.strip()
+    check_followable(url, kind, allow_files=allow_files)
+    org_id = None
+    if organisation:
+        org_id = organisation_ids(session).get(organisation.lower())
+        if org_id is None:
+            raise FollowError(f"{url}: no organisation {organisation!r} in the data file")
+    return follow_feed(session=session, url=url, origin=origin, now=now,
+                       interval_minutes=interval_minutes, kind=kind, organisation_id=org_id,
+                       tags=list(tags), title=title)
+
+
+def check_followable(url: str, kind: str = "news", *, allow_files: bool = False) -> None:
+    """Refuse, with what is expected, a kind or an address that cannot be followed."""
     if kind not in KINDS:
         raise FollowError(f"{url}: kind must be news, publication or member, got {kind!r}")
     if is_local(url):
@@ -33,28 +45,9 @@ def follow(*, session: Session, url: str, origin: str, now: dt.datetime,
                               "`coalition feeds add`")
     elif not url.lower().startswith(("http://", "https://")) or len(url) > 2000:
         raise FollowError(f"{url!r}: a feed address starts with http:// or https://")
-    org_id = None
-    if organisation:
-        org_id = ids_by_acronym(session=session).get(organisation.lower())
-        if org_id is None:
-            raise FollowError(f"{url}: no organisation {organisation!r} in the data file")
-    feed = session.exec(select(Feed).where(Feed.url == url)).first()
-    if feed is None:
-        feed = Feed(url=url, created_at=now, interval_minutes=interval_minutes)
-    if feed.retired_at is not None:
-        feed.retired_at, feed.status, feed.next_poll_at = None, "new", None
-    feed.kind, feed.organisation_id, feed.tags = kind, org_id, list(tags)
-    feed.origin = origin
-    if title:
-        feed.title = title[:300]
-    session.add(feed)
-    return feed
 
 
 def followed(session: Session) -> list[OpmlFeed]:
     """The feeds followed now (not retired), as OPML entries."""
-    names = acronyms(session=session)
-    rows = session.exec(select(Feed).where(Feed.retired_at.is_(None)).order_by(Feed.id)).all()
-    return [OpmlFeed(url=f.url, title=f.title, kind=f.kind,
-                     organisation=names.get(f.organisation_id, ""), tags=list(f.tags or []))
-            for f in rows]
+    return [OpmlFeed(url=f.url, title=f.title, kind=f.kind, organisation=f.organisation,
+                     tags=list(f.tags or [])) for f in followed_feeds(session)]

@@ -20,6 +20,7 @@ from defusedxml import DefusedXmlException
 from coalition.errors import InputError
 
 KINDS = ("news", "publication", "member")
+MAX_DEPTH = 50  # folders within folders: feed readers export a handful
 
 
 class OpmlError(InputError):
@@ -46,16 +47,21 @@ def read_opml(data: bytes, *, source: str = "OPML") -> list[OpmlFeed]:
     if root.tag != "opml" or root.find("body") is None:
         raise OpmlError(f"{source}: not an OPML document (expected <opml> with a <body>)")
     feeds: dict[str, OpmlFeed] = {}
-    _walk(root.find("body"), [], feeds)
+    _walk(root.find("body"), [], feeds, source=source)
     return list(feeds.values())
 
 
-def _walk(node, folders: list[str], feeds: dict[str, OpmlFeed]) -> None:
+def _walk(node, folders: list[str], feeds: dict[str, OpmlFeed], *, source: str,
+          depth: int = 1) -> None:
     for outline in node.findall("outline"):
         url = (outline.get("xmlUrl") or "").strip()
         label = (outline.get("title") or outline.get("text") or "").strip()
         if not url:
-            _walk(outline, [*folders, label] if label else folders, feeds)
+            if depth >= MAX_DEPTH and outline.find("outline") is not None:
+                raise OpmlError(f"{source}: outlines nested more than {MAX_DEPTH} levels "
+                                "deep: refused")
+            _walk(outline, [*folders, label] if label else folders, feeds, source=source,
+                  depth=depth + 1)
             continue
         categories = [c.strip().strip("/") for c in (outline.get("category") or "").split(",")]
         tags = list(dict.fromkeys(t for t in [*folders, *categories] if t))

@@ -77,9 +77,9 @@ class ParserPool:
         self._waiting: collections.deque[_Job] = collections.deque()
         self._closed = False
 
-    def parse(self, body: bytes, headers: dict[str, str]) -> ParsedFeed:
+    def parse(self, body: bytes, headers: dict[str, str], url: str = "") -> ParsedFeed:
         """Like `parse_feed`, in a child; any failure is a `ParseError` for this feed."""
-        job = _Job(body, headers)
+        job = _Job(body, headers, url)
         parser = self._assign(job)
         try:
             reply = parser.answer(job, self.timeout)
@@ -192,8 +192,8 @@ class ParserPool:
 class _Job:
     """One feed to parse, waiting for a child or sent to one."""
 
-    def __init__(self, body: bytes, headers: dict[str, str]):
-        meta = json.dumps({"headers": headers}).encode()
+    def __init__(self, body: bytes, headers: dict[str, str], url: str = ""):
+        meta = json.dumps({"headers": headers, "url": url}).encode()
         self.request = REQUEST.pack(len(meta), len(body)) + meta + body
         self.handed = threading.Event()
         self.parser: _Parser | None = None  # the child it was sent to, when another did so
@@ -289,21 +289,22 @@ def _how(code: int | None) -> str:
 
 def _encode(feed: ParsedFeed) -> dict:
     return {"title": feed.title, "warning": feed.warning, "entries": [
-        [e.identity, e.guid, e.link, e.title, e.summary_html, e.author,
+        [e.identity, e.guid, e.link, e.title, e.summary_html, e.content_html, e.author,
          e.published_at.isoformat() if e.published_at else None, e.content_hash]
         for e in feed.entries]}
 
 
 def _decode(data: dict) -> ParsedFeed:
     return ParsedFeed(title=data["title"], warning=data["warning"], entries=[
-        ParsedEntry(identity=i, guid=g, link=link, title=t, summary_html=s, author=a,
-                    published_at=dt.datetime.fromisoformat(p) if p else None, content_hash=h)
-        for i, g, link, t, s, a, p, h in data["entries"]])
+        ParsedEntry(identity=i, guid=g, link=link, title=t, summary_html=s, content_html=c,
+                    author=a, published_at=dt.datetime.fromisoformat(p) if p else None,
+                    content_hash=h)
+        for i, g, link, t, s, c, a, p, h in data["entries"]])
 
 
-def _answer(body: bytes, headers: dict[str, str]) -> dict:
+def _answer(body: bytes, headers: dict[str, str], url: str) -> dict:
     try:
-        return {"feed": _encode(parse_feed(body, headers))}
+        return {"feed": _encode(parse_feed(body, headers, url))}
     except ParseError as e:
         return {"error": str(e)}
     except Exception as e:  # feedparser blew up on this feed: its error; the process goes on
@@ -347,7 +348,7 @@ def serve() -> None:
             return
         meta_size, body_size = REQUEST.unpack(head)
         meta = json.loads(requests.read(meta_size))
-        reply = _answer(requests.read(body_size), meta["headers"])
+        reply = _answer(requests.read(body_size), meta["headers"], meta.get("url", ""))
         reply["peak_rss_kb"] = _peak_rss_kb()
         if reply["peak_rss_kb"] > MAX_RSS_MB * 1024:
             reply["retire"] = True

@@ -9,8 +9,12 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import CORPUS
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
@@ -43,6 +47,21 @@ def generated_feed(n: int, items: int = 5) -> bytes:
             f"{body}</channel></rss>").encode()
 
 
+def rotating_feed(poll: int) -> bytes:
+    """A feed whose GUIDs change at every request (`poll`), its entries otherwise the same:
+    five with links of their own, one without a link, two sharing the home page's link."""
+    items = [(f"Rotating {i}", f"<link>https://example.org/rot/{i}</link>", f"Text {i}")
+             for i in range(5)]
+    items += [("No link", "", "The same text at every poll"),
+              ("Shared link A", "<link>https://example.org/</link>", "First of two"),
+              ("Shared link B", "<link>https://example.org/</link>", "Second of two")]
+    body = "".join(f"<item><title>{title}</title>{link}<guid isPermaLink='false'>rot-{poll}-"
+                   f"{n}</guid><description>{text}</description></item>"
+                   for n, (title, link, text) in enumerate(items))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Rotating</title>'
+            f"{body}</channel></rss>").encode()
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "feeds/1"
 
@@ -64,10 +83,38 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(200, body, {"Content-Type": content_type, "ETag": etag})
 
+    def _fixture(self, name: str, headers: dict | None = None) -> None:
+        body = (FIXTURES / name).read_bytes()
+        self._send(200, body, {"Content-Type": "application/xml", **(headers or {})})
+
     def do_GET(self):  # noqa: C901 (one route a line)
-        path = self.path.split("?")[0]
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
         self.server.hits[path] = self.server.hits.get(path, 0) + 1
-        if path.startswith("/corpus/"):
+        if path.startswith("/fixtures/"):  # ?content-location=... adds that header
+            headers = {"Content-Location": query["content-location"][0]} \
+                if "content-location" in query else {}
+            self._fixture(path.removeprefix("/fixtures/"), headers)
+        elif path.startswith("/site/"):  # a fixture as if it lived there: /site/DIR/NAME
+            self._fixture(path.rsplit("/", 1)[1])
+        elif path == "/redirect":  # /redirect?to=URL[&status=301]
+            self._send(int(query.get("status", ["302"])[0]),
+                       headers={"Location": query["to"][0]})
+        elif path == "/page":  # a web page naming feeds in its head and a Link header
+            self._send(200, (FIXTURES / "page.html").read_bytes(), {
+                "Content-Type": "text/html; charset=utf-8",
+                "Link": '</feeds/from-header.atom>; rel="alternate"; '
+                        'type="application/atom+xml"; title="From the header", '
+                        '</style.css>; rel="stylesheet"'})
+        elif path == "/page-without-feeds":
+            self._send(200, b"<!doctype html><html><head><title>No feeds</title>"
+                       b'<link rel="stylesheet" href="/s.css"></head><body>Hi</body></html>',
+                       {"Content-Type": "text/html"})
+        elif path == "/feed-as-html":  # a feed a server calls a web page
+            self._send(200, generated_feed(80), {"Content-Type": "text/html; charset=utf-8"})
+        elif path == "/rotating":
+            self._feed(rotating_feed(self.server.hits[path]))
+        elif path.startswith("/corpus/"):
             self._feed((CORPUS / path.removeprefix("/corpus/")).read_bytes())
         elif path.startswith("/gen/"):
             self._feed(generated_feed(int(path.removeprefix("/gen/"))))

@@ -103,7 +103,7 @@ def test_private_addresses_are_refused_unless_allowed(engine, server):
     follow(engine, [f"{server.url}/gen/2"])
     poll_feeds(engine=engine, config=config(COALITION_FEEDS_ALLOW_PRIVATE="false"), now=NOW)
     feed = feeds(engine)[f"{server.url}/gen/2"]
-    assert "private, loopback or link-local" in feed.last_error
+    assert "resolves to 127.0.0.1, a loopback address: refused" in feed.last_error
     assert entry_count(engine) == 0
 
 
@@ -124,17 +124,45 @@ def test_entries_are_sanitized_matched_to_work_streams_and_backlog_kept_out(exam
 
 def test_failures_back_off_and_flag_the_feed_after_repeated_errors(engine, server):
     follow(engine, [f"{server.url}/broken"])
-    when = NOW
+    when, statuses = NOW, []
     for _ in range(5):
         poll_feeds(engine=engine, config=config(), now=when, everything=True)
+        statuses.append(feeds(engine)[f"{server.url}/broken"].status)
         when += dt.timedelta(hours=1)
+    assert statuses == ["error"] * 4 + ["failing"]
     feed = feeds(engine)[f"{server.url}/broken"]
-    assert feed.error_count == 5 and feed.status == "failing"
+    assert feed.error_count == 5 and "HTTP 500" in feed.last_error
     assert feed.next_poll_at - feed.last_polled_at == dt.timedelta(days=1)  # capped
 
 
+def test_every_feed_is_polled_in_batches_and_failures_are_recorded_together(engine, server):
+    """`--all` claims `batch` feeds at a time until none is left (it used to stop at the
+    first thousand); the failures of a poll are written in one transaction, not one each."""
+    from sqlalchemy import event
+
+    good = [f"{server.url}/gen/{n}" for n in range(300, 307)]
+    bad = [f"{server.url}/nope/{n}" for n in range(12)]
+    follow(engine, good + bad)
+    commits = []
+
+    def committed(connection):
+        commits.append(connection)
+
+    event.listen(engine, "commit", committed)
+    try:
+        report = poll_feeds(engine=engine, config=config(), now=NOW)
+    finally:
+        event.remove(engine, "commit", committed)
+    assert (report.polled, report.failed, report.added) == (19, 12, 35)
+    assert len(commits) <= 5, len(commits)  # sources, claim, stored feeds, failures
+    again = poll_feeds(engine=engine, config=config(), now=NOW, everything=True, batch=3)
+    assert (again.polled, again.unchanged, again.failed) == (19, 7, 12)
+    assert all(f.last_polled_at == NOW and f.status == ("ok" if url in good else "error")
+               for url, f in feeds(engine).items())
+
+
 def test_pollers_sharing_a_store_claim_disjoint_feeds(engine, server):
-    from worker.ingest import claim_due_feeds
+    from store.feeds import claim_feeds as claim_due_feeds
 
     follow(engine, [f"{server.url}/gen/{n}" for n in range(10, 20)])
     first = claim_due_feeds(engine, NOW, limit=6)

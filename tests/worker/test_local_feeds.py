@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 from worker.fetch import FetchError, Limits, fetch
 from worker.following import FollowError, follow
 from worker.ingest import poll_feeds
+from worker.local import read_local
 
 NOW = dt.datetime(2017, 10, 1, 8, 0, tzinfo=dt.UTC)
 SAMPLE = ROOT / "examples" / "feeds" / "coalition-news.xml"
@@ -56,7 +57,7 @@ def test_a_local_file_over_the_size_cap_is_refused(tmp_path):
     big = tmp_path / "big.xml"
     big.write_bytes(b"<rss>" + b" " * 5000 + b"</rss>")
     with pytest.raises(FetchError, match="larger than 2,048 bytes"):
-        fetch(big.as_uri(), limits=Limits(max_bytes=2048))
+        read_local(big.as_uri(), limits=Limits(max_bytes=2048))
 
 
 def test_config_sources_may_name_a_file_relative_to_the_config(engine, tmp_path):

@@ -1,7 +1,7 @@
 """minutes: an organisation's unit, and notes on the meeting's own sections with their verb
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-26 10:00:00
 
 `organisation.unit` (a unit named with the organisation: "Pollution and Health Unit");

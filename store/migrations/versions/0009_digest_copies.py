@@ -1,7 +1,7 @@
 """a delivery keeps the copy it was sent from, and when its error happened
 
-Revision ID: 0004
-Revises: 0007 (given as 0004 on 0003; chained after main's 0006 and 0007)
+Revision ID: 0009
+Revises: 0008 (given as 0004 on 0003; renumbered after main's 0006, 0007 and 0008)
 Create Date: 2026-11-26 09:00:00
 
 "View in browser" shows the message that was sent: each delivery names the DigestCopy it was
@@ -17,8 +17,8 @@ import sqlmodel
 import store.types
 
 
-revision = '0004'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
