@@ -118,13 +118,12 @@ def _sample_message(engine, config, period, now):
     from sqlmodel import Session, select
 
     from digests.compose import compose
-    from digests.content import Shared
+    from digests.delivery import load_shared
 
     with Session(engine) as session:
         delivery = session.exec(select(DigestDelivery)).first()
         person = session.get(Person, delivery.person_id)
-        shared = Shared.load(session, now=now, since=period.starts_at,
-                             coalition=config.coalition.name)
+        shared = load_shared(session=session, config=config, period=period, now=now)
     return compose(person=person, shared=shared, config=config, period=period, now=now,
                    delivery_id=delivery.id)
 

@@ -137,6 +137,8 @@ class DigestConfig(_Section):
     deadline_weeks: Annotated[int, Meta(ge=1)] = 4
     send_empty: bool = False
     claim_timeout_seconds: Annotated[int, Meta(ge=1)] = 300
+    catch_up_hours: Annotated[int, Meta(ge=1)] = 24
+    stale_overdue_weeks: Annotated[int, Meta(ge=1)] = 8
 
 
 class MinutesConfig(_Section):

@@ -45,44 +45,60 @@ class DataFileWatcher:
         return report.summary()
 
 
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-
 class WeeklyDigest:
     """Send this week's digest once its weekday and time have come (in the coalition's
-    timezone, so daylight-saving changes are followed); after a downtime, on start."""
+    timezone, so daylight-saving changes are followed), for `[digest] catch_up_hours` after
+    that; after a downtime, the current week's on start, but only from a store that has sent
+    digests before (`digests.period.due_period` is the rule). What it decided is its result,
+    which the worker logs."""
 
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, *, started_at: dt.datetime | None = None):
         self.runtime = runtime
+        # When the service started, on its clock (a demo clock at speed 75000 passes hours
+        # in the second before the first run): a time passed before it was a downtime.
+        self.started_at = started_at or runtime.now()
+        self.warned = False
 
-    def due(self, now: dt.datetime):
-        from zoneinfo import ZoneInfo
+    def decide(self, now: dt.datetime):
+        from sqlmodel import Session, select
 
-        from digests.period import period_at
+        from digests.period import due_period
+        from store.models import Digest
 
         cfg = self.runtime.config
-        tz = ZoneInfo(cfg.coalition.timezone)
-        period = period_at(now, cfg.coalition.timezone)
-        monday = period.starts_at.astimezone(tz).date()
-        hour, minute = map(int, cfg.digest.time.split(":"))
-        send_at = dt.datetime.combine(monday + dt.timedelta(days=_WEEKDAYS.index(
-            cfg.digest.weekday)), dt.time(hour, minute), tz)
-        return period if now >= send_at else None
+
+        def ever_sent() -> bool:
+            with Session(self.runtime.engine) as session:
+                return session.exec(select(Digest.id).limit(1)).first() is not None
+
+        return due_period(now=now, started_at=self.started_at, ever_sent=ever_sent,
+                          timezone=cfg.coalition.timezone, weekday=cfg.digest.weekday,
+                          time=cfg.digest.time,
+                          catch_up=dt.timedelta(hours=cfg.digest.catch_up_hours))
 
     def __call__(self, now: dt.datetime, stop: threading.Event) -> str:
         from digests.delivery import send_period
+        from digests.tokens import check_links
         from digests.transport import make_transport
 
-        period = self.due(now)
-        if period is None:
-            return "not yet"
-        transport = make_transport(self.runtime.config)
+        decision = self.decide(now)
+        if decision.period is None:
+            return f"nothing to send: {decision.reason}"
+        cfg = self.runtime.config
+        warnings = check_links(transport=cfg.email.transport, base_url=cfg.email.base_url,
+                               secret=cfg.secrets.unsubscribe_secret)  # raises for SMTP
+        if warnings and not self.warned:
+            for warning in warnings:
+                log.warning("weekly digest: %s", warning)
+            self.warned = True
+        transport = make_transport(cfg)
         try:
-            report = send_period(engine=self.runtime.engine, config=self.runtime.config,
-                                 period=period, now=now, transport=transport, stop=stop)
+            report = send_period(engine=self.runtime.engine, config=cfg,
+                                 period=decision.period, now=now, transport=transport,
+                                 stop=stop)
         finally:
             transport.close()
-        return report.summary()
+        return f"{decision.reason}: {report.summary()}"
 
 
 class SlackReminders:

@@ -63,6 +63,16 @@ class NewsItem:
 
 
 @dataclass
+class OlderOverdue:
+    """Overdue items older than `[digest] stale_overdue_weeks`, folded into one line per owner:
+    "and 5 older overdue items of EMG"."""
+
+    owner: str  # the owner organisation's acronym ("" for none)
+    count: int
+    yours: bool
+
+
+@dataclass
 class AdminSection:
     failing_feeds: list[str] = field(default_factory=list)
     deadlines_without_owner: list[str] = field(default_factory=list)
@@ -88,9 +98,11 @@ class DigestContent:
     news: list[NewsItem]
     more_news: int
     admin: AdminSection | None
+    older_overdue: list[OlderOverdue] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
+        """Nothing to tell (folded old overdue items are not news)."""
         return not (self.meeting or self.deadlines or self.actions or self.updates
                     or self.news or self.admin)
 
@@ -102,6 +114,7 @@ class Shared:
     now: dt.datetime
     since: dt.datetime
     coalition: str
+    week: int  # the period's ISO week, in the coalition's timezone: the same for every reader
     orgs: dict[int, str]
     streams: dict[int, str]
     stream_orgs: dict[int, set[str]]  # organisation id -> keys of work streams it has a role in
@@ -123,13 +136,15 @@ class Shared:
 
     @classmethod
     def load(cls, session: Session, *, now: dt.datetime, since: dt.datetime, coalition: str,
-             deadline_weeks: int = 4) -> Shared:
+             deadline_weeks: int = 4, week: int | None = None) -> Shared:
+        """`week`: the digest period's (default: the ISO week of `now` in UTC)."""
         meeting = next_meeting(session=session, now=now)
         agenda = [] if meeting is None else [
             f"{i.number}. {i.title}" for i in agenda_items(session=session, meeting=meeting)]
         horizon = (now + dt.timedelta(weeks=deadline_weeks, days=1)).date()
         return cls(
             now=now, since=since, coalition=coalition,
+            week=week if week is not None else now.astimezone(dt.UTC).isocalendar()[1],
             orgs=acronyms(session=session), streams=work_stream_keys(session=session),
             stream_orgs=work_streams_by_organisation(session=session),
             feeds={f.id: f.title or f.url for f in session.exec(select(Feed))},
@@ -177,26 +192,37 @@ def _deadline_item(item: Named, today: dt.date, shared: Shared, mine: set[str],
                         or stream in mine)
 
 
+def reader_name(person: Person) -> str:
+    """How the digest greets its reader."""
+    return f"{person.title} {person.name}".strip()
+
+
 def build_digest(*, person: Person, shared: Shared, deadline_weeks: int = 4,
-                 news_limit: int = 8) -> DigestContent:
-    """Everything one person should read this week, from the run's shared data. The parts
-    that depend only on the reader's timezone and organisation are built once a run."""
+                 news_limit: int = 8, stale_overdue_weeks: int = 8) -> DigestContent:
+    """Everything one person should read this week, from the run's shared data: the reader's
+    own organisation's and work streams' items first, overdue items older than
+    `stale_overdue_weeks` folded into one line per owner. The parts that depend only on the
+    reader's timezone and organisation are built once a run."""
     tz, org_id = person.timezone, person.organisation_id
-    today, week, meeting, meeting_day, updates = shared.remember(
+    today, meeting, meeting_day, updates = shared.remember(
         ("timezone", tz), lambda: _for_timezone(shared, tz))
-    deadlines, news = shared.remember(
-        ("organisation", tz, org_id, deadline_weeks),
-        lambda: _for_organisation(shared, today, tz, org_id, deadline_weeks))
+    deadlines, older, news = shared.remember(
+        ("organisation", tz, org_id, deadline_weeks, stale_overdue_weeks),
+        lambda: _for_organisation(shared, today, tz, org_id, deadline_weeks,
+                                  stale_overdue_weeks))
     org = shared.orgs.get(org_id, "")
     mine = shared.stream_orgs.get(org_id, set())
     actions = [_deadline_item(item, today, shared, mine, org) for item in actions_of(
         shared.actions, person_id=person.id, organisation_id=org_id)]
+    news_limit = max(news_limit, 0)
     return DigestContent(
-        coalition=shared.coalition, person_name=f"{person.title} {person.name}".strip(),
-        person_email=person.email, timezone=tz, week=week,
+        coalition=shared.coalition, person_name=reader_name(person),
+        person_email=person.email, timezone=tz, week=shared.week,
         meeting=meeting, meeting_day=meeting_day, deadlines=list(deadlines), actions=actions,
-        updates=list(updates), news=news[:news_limit], more_news=max(0, len(news) - news_limit),
+        updates=list(updates), news=news[:news_limit],
+        more_news=max(0, len(news) - news_limit) if news_limit else 0,
         admin=shared.admin if person.role == "secretariat" and shared.admin else None,
+        older_overdue=list(older),
     )
 
 
@@ -205,22 +231,36 @@ def _for_timezone(shared: Shared, tz: str) -> tuple:
     meeting, meeting_day = _meeting_item(shared, tz)
     updates = [UpdateItem(shared.orgs.get(u.organisation_id, ""), u.text, u.link,
                           f"{_local(u.posted_at, tz):%a %d %b}") for u in shared.updates]
-    return local_now.date(), local_now.isocalendar()[1], meeting, meeting_day, updates
+    return local_now.date(), meeting, meeting_day, updates
 
 
 def _for_organisation(shared: Shared, today: dt.date, tz: str, org_id: int | None,
-                      deadline_weeks: int) -> tuple[list[DeadlineItem], list[NewsItem]]:
+                      deadline_weeks: int, stale_overdue_weeks: int = 8) -> tuple:
+    """(deadlines shown, older overdue ones folded by owner, news), the reader's first."""
     horizon = today + dt.timedelta(weeks=deadline_weeks)
+    stale_before = today - dt.timedelta(weeks=stale_overdue_weeks)
     org = shared.orgs.get(org_id, "")
     mine = shared.stream_orgs.get(org_id, set())
-    deadlines = [_deadline_item(item, today, shared, mine, org) for item in shared.deadlines
-                 if item.deadline.due_on <= horizon]
-    deadlines.sort(key=lambda d: (not d.overdue, not d.yours))
+    deadlines, folded = [], {}
+    for named in shared.deadlines:
+        due_on = named.deadline.due_on
+        if due_on > horizon:
+            continue
+        item = _deadline_item(named, today, shared, mine, org)
+        if due_on < stale_before:
+            count, yours = folded.get(item.owner, (0, False))
+            folded[item.owner] = (count + 1, yours or item.yours)
+        else:
+            deadlines.append(item)
+    deadlines.sort(key=lambda d: (not d.yours, not d.overdue))  # stable: by due date within
+    older = sorted((OlderOverdue(owner, count, yours)
+                    for owner, (count, yours) in folded.items()),
+                   key=lambda o: (not o.yours, o.owner == "", o.owner))
     news = [NewsItem(e.title, e.link, e.summary_html, shared.feeds.get(e.feed_id, ""),
                      f"{_local(e.published_at, tz):%d %b}", list(e.work_streams),
                      bool(mine & set(e.work_streams))) for e in shared.entries]
     news.sort(key=lambda n: (not n.relevant, -len(n.work_streams)))
-    return deadlines, news
+    return deadlines, older, news
 
 
 def _admin(session: Session) -> AdminSection:

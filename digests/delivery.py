@@ -12,6 +12,13 @@ same commit, the previous message's 'sent' mark) is committed while the server a
 MAIL FROM, and the next message is composed while the server takes this one's DATA. Neither
 changes the order the promise rests on: 'sending' is committed before any of the message is
 handed over, and the next 'sending' only after this message's reply.
+
+A message is 'ambiguous' when the server got all of it and its final reply never came (the
+line dropped, the reply came after the timeout, a TLS error): the server may have kept and
+delivered it, so nothing sends it again by itself; `digests.operator.resend` is the
+operator's explicit way.
+A 4xx reply leaves the delivery pending for the next run (the server said no, it kept
+nothing); a 5xx fails it. Each of these records its reason and when it was seen.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from digests.content import Shared
 from digests.ledger import Ledger
 from digests.period import Period
 from digests.personal import RenderCache
-from digests.transport import PermanentError, TransientError
+from digests.transport import AmbiguousError, PermanentError, TransientError, Unreachable
 from store.deliveries import ambiguous_emails, people_of_deliveries
 from store.models import Digest, DigestDelivery, Person
 from store.people import subscribed_ids
@@ -51,12 +58,21 @@ SENDER = f"{socket.gethostname()}:{os.getpid()}"  # who claimed a delivery, for 
 GIVE_UP_AFTER = 3  # deferred deliveries in a row: the server is down, stop this run
 
 
+DONE = ("sent", "skipped")  # a period whose deliveries are all in these is done
+
+
 @dataclass
 class SendReport:
     period: str
     counts: Counter = field(default_factory=Counter)
     this_run: Counter = field(default_factory=Counter)
     ambiguous: list[str] = field(default_factory=list)
+    server_down: str = ""  # why the run stopped early, when the mail server was unreachable
+
+    @property
+    def done(self) -> bool:
+        """Every delivery of the period is sent (or skipped), or there was none."""
+        return all(status in DONE for status, n in self.counts.items() if n)
 
     def summary(self) -> str:
         run = ", ".join(f"{n} {k}" for k, n in sorted(self.this_run.items())) or "nothing to do"
@@ -87,11 +103,36 @@ def prepare(*, session: Session, period: Period, now: dt.datetime) -> Digest:
     _insert(session, Digest, [{"period": period.key, "starts_at": period.starts_at,
                                "ends_at": period.ends_at, "created_at": now}])
     digest = session.exec(select(Digest).where(Digest.period == period.key)).one()
-    have = select(DigestDelivery.person_id).where(DigestDelivery.digest_id == digest.id)
-    people = subscribed_ids(session=session, excluding=have)
     _insert(session, DigestDelivery, [{"digest_id": digest.id, "person_id": pid,
-                                       "status": "pending"} for pid in people])
+                                       "status": "pending"}
+                                      for pid in not_prepared(session, digest.id)])
     return digest
+
+
+def not_prepared(session: Session, digest_id: int | None) -> list[int]:
+    """Subscribed people without a delivery of the digest yet."""
+    have = None if digest_id is None else select(DigestDelivery.person_id).where(
+        DigestDelivery.digest_id == digest_id)
+    return subscribed_ids(session=session, excluding=have)
+
+
+def news_since(*, session: Session, period: Period, backlog_days: int) -> dt.datetime:
+    """Where the period's news and member updates start: when the previous digest was
+    prepared (not after this period starts); for the first digest of a store, `backlog_days`
+    before the period (what a feed's first poll counts as news, not backlog)."""
+    previous = session.exec(select(func.max(Digest.created_at)).where(
+        Digest.starts_at < period.starts_at)).one()
+    if previous is None:
+        return period.starts_at - dt.timedelta(days=backlog_days)
+    return min(previous, period.starts_at)
+
+
+def load_shared(*, session: Session, config, period: Period, now: dt.datetime) -> Shared:
+    """What every reader's digest of the period draws on, as the store stands at `now`."""
+    return Shared.load(session, now=now, coalition=config.coalition.name,
+                       since=news_since(session=session, period=period,
+                                        backlog_days=config.feeds.backlog_days),
+                       deadline_weeks=config.digest.deadline_weeks, week=period.week)
 
 
 def recover(*, session: Session, digest_id: int, now: dt.datetime,
@@ -104,7 +145,8 @@ def recover(*, session: Session, digest_id: int, now: dt.datetime,
     ).values(status="pending", claimed_by=""))
     session.execute(update(DigestDelivery).where(
         DigestDelivery.digest_id == digest_id, DigestDelivery.status == "sending", stale,
-    ).values(status="ambiguous", error="the sender stopped while sending this message"))
+    ).values(status="ambiguous", error_at=now,
+             error="the sender stopped while sending this message"))
 
 
 def claim(*, engine: Engine, digest_id: int, now: dt.datetime, limit: int = CLAIM_BATCH,
@@ -165,7 +207,7 @@ def _send_with_retries(transport, message, *, tries: int, backoff: float, prepar
 
 
 def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, transport,
-                stop: threading.Event | None = None, dry_run: bool = False,
+                stop: threading.Event | None = None,
                 progress: Callable[[str], None] | None = None,
                 tries: int = 4, backoff: float = 0.5) -> SendReport:
     """Prepare the period, then send every pending delivery of it; safe to re-run any time."""
@@ -178,13 +220,9 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
         waiting = session.exec(select(DigestDelivery.id).where(
             DigestDelivery.digest_id == digest_id,
             DigestDelivery.status == "pending").limit(1)).first()
-        if waiting is None or dry_run:
+        if waiting is None:
             return _summarise(engine, digest_id, SendReport(period.key))
-        previous = session.exec(select(func.max(Digest.starts_at)).where(
-            Digest.starts_at < period.starts_at)).one()
-        shared = Shared.load(session, now=now, since=previous or period.starts_at
-                             - dt.timedelta(days=7), coalition=config.coalition.name,
-                             deadline_weeks=config.digest.deadline_weeks)
+        shared = load_shared(session=session, config=config, period=period, now=now)
     report = SendReport(period.key)
     ledger = Ledger(engine)
     renders = RenderCache(render)
@@ -203,20 +241,25 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
                     ids = []
                     break
                 try:
-                    outcome = _deliver(ledger, delivery_id, token, people[delivery_id],
+                    outcome = deliver(ledger, delivery_id, token, people[delivery_id],
                                        upcoming.next(), transport, tries=tries,
                                        backoff=backoff, while_waiting=upcoming.prepare)
                 except Exception as e:  # one recipient's problem never stops the others
                     log.exception("digest delivery %s failed", delivery_id)
-                    ledger.write(delivery_id, status="failed",
+                    ledger.write(delivery_id, status="failed", error_at=wall(),
                                  error=f"internal error: {e}"[:1000])
                     outcome = "failed"
-                report.this_run[outcome] += 1
-                if outcome == "deferred":
-                    deferred.add(delivery_id)
+                if outcome == "unreachable":
+                    outcome = "deferred"
+                    in_a_row = GIVE_UP_AFTER  # no connection at all: the rest would wait too
+                    report.server_down = "the mail server cannot be reached"
+                elif outcome == "deferred":
                     in_a_row += 1
                 else:
                     in_a_row = 0
+                if outcome == "deferred":
+                    deferred.add(delivery_id)
+                report.this_run[outcome] += 1
                 if progress:
                     progress(outcome)
             if not ids:
@@ -227,9 +270,10 @@ def send_period(*, engine: Engine, config, period: Period, now: dt.datetime, tra
         finally:
             ledger.close()
     if in_a_row >= GIVE_UP_AFTER:
-        log.error("digest %s: %d deliveries in a row could not be sent; the mail server "
-                  "seems unavailable, the rest stay pending for the next run", period.key,
-                  in_a_row)
+        report.server_down = report.server_down or \
+            f"{in_a_row} deliveries in a row were deferred by the mail server"
+        log.error("digest %s: %s; the rest stay pending for the next run", period.key,
+                  report.server_down)
     return _summarise(engine, digest_id, report)
 
 
@@ -278,7 +322,11 @@ class _Upcoming:
         return self._ready.pop()
 
 
-def _deliver(ledger: Ledger, delivery_id, token, person, upcoming, transport, *, tries,
+class _Unsubscribed(Exception):
+    """The person unsubscribed after the period was prepared: the delivery is skipped."""
+
+
+def deliver(ledger: Ledger, delivery_id, token, person, upcoming, transport, *, tries,
              backoff, while_waiting=None) -> str:
     composed, prepared = upcoming
     if isinstance(composed, Exception):
@@ -293,11 +341,17 @@ def _deliver(ledger: Ledger, delivery_id, token, person, upcoming, transport, *,
 
     def mark_sending() -> None:
         """Committed before the server gets any of the message; the server meanwhile answers
-        MAIL FROM. Once: a retry of the same message is still the same 'sending'."""
+        MAIL FROM. Once: a retry of the same message is still the same 'sending'. Checks in
+        the same statement that the claim stands and the person is still subscribed."""
         if not marked:
-            if not ledger.claim_sending(delivery_id, token, status="sending",
-                                        message_id=composed["Message-ID"]):
+            copy = getattr(composed, "digest_copy", None)
+            outcome = ledger.claim_sending(
+                delivery_id, token, copy=copy, status="sending",
+                message_id=composed["Message-ID"], copy_key=copy.key if copy else "")
+            if outcome == "lost":
                 raise ClaimLost(delivery_id)
+            if outcome == "unsubscribed":
+                raise _Unsubscribed(delivery_id)
             marked.append(True)
 
     try:
@@ -308,14 +362,24 @@ def _deliver(ledger: Ledger, delivery_id, token, person, upcoming, transport, *,
         log.warning("digest delivery %s: claim lapsed, left to the sender that took it back",
                     delivery_id)
         return "lost"
+    except _Unsubscribed:
+        log.info("digest to %s skipped: unsubscribed before sending", person.email)
+        return "skipped"
+    except AmbiguousError as e:
+        ledger.write(delivery_id, status="ambiguous", error_at=wall(), error=str(e)[:1000])
+        log.error("digest to %s is ambiguous (not sent again by itself; check the mail "
+                  "server's log, then `coalition digest resend` if it was not delivered): %s",
+                  person.email, e)
+        return "ambiguous"
     except PermanentError as e:
-        ledger.write(delivery_id, status="failed", error=str(e)[:1000])
+        ledger.write(delivery_id, status="failed", error_at=wall(), error=str(e)[:1000])
         log.warning("digest to %s refused: %s", person.email, e)
         return "failed"
     except TransientError as e:
-        ledger.write(delivery_id, status="pending", claimed_by="", error=str(e)[:1000])
+        ledger.write(delivery_id, status="pending", claimed_by="", error_at=wall(),
+                     error=str(e)[:1000])
         log.warning("digest to %s not sent yet, will retry: %s", person.email, e)
-        return "deferred"
+        return "unreachable" if isinstance(e, Unreachable) else "deferred"
     ledger.mark_sent(delivery_id, status="sent", sent_at=wall(), server_reply=reply[:500],
                      error="")
     return "sent"

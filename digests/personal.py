@@ -56,14 +56,16 @@ class RenderCache:
         self.learned = self.filled = self.plain = 0  # contents; readers filled in, rendered
 
     def __call__(self, content: DigestContent, *, subject_line: str, view_url: str,
-                 unsubscribe_url: str) -> tuple[str, str]:
+                 unsubscribe_url: str, key: str | None = None) -> tuple[str, str]:
         """Text and HTML, as `render` gives them; from the cache they are `Encoded`, their
-        quoted-printable form built from parts encoded once."""
+        quoted-printable form built from parts encoded once. `key`, when the caller has one,
+        identifies the content without the reader's name and address, and the subject (a
+        digests.kept.Copy's key): it spares working one out."""
         values = {"name": content.person_name, "email": content.person_email,
                   "view": view_url, "unsub": unsubscribe_url}
         entry = None
         if not any(_PARSER_CHANGES.search(v) for v in values.values()):
-            entry = self._entry(content, subject_line)
+            entry = self._entry(content, subject_line, key)
         if entry is None:
             self.plain += 1
             return self._render(content, subject_line=subject_line, view_url=view_url,
@@ -71,13 +73,19 @@ class RenderCache:
         self.filled += 1
         return entry.fill(values)
 
-    def _entry(self, content: DigestContent, subject_line: str) -> _Pieces | None:
-        marked = dataclasses.replace(content, person_name=self._mark_of["name"],
-                                     person_email=self._mark_of["email"])
-        key = (repr(marked), subject_line)
+    def _entry(self, content: DigestContent, subject_line: str,
+               given: str | None = None) -> _Pieces | None:
+        marked = None
+        if given is None:
+            marked = dataclasses.replace(content, person_name=self._mark_of["name"],
+                                         person_email=self._mark_of["email"])
+        key = (given or repr(marked), subject_line)
         if key in self._entries:
             self._entries.move_to_end(key)
             return self._entries[key]
+        if marked is None:
+            marked = dataclasses.replace(content, person_name=self._mark_of["name"],
+                                         person_email=self._mark_of["email"])
         self.learned += 1
         entry = self._entries[key] = self._learn(marked, subject_line)
         if len(self._entries) > self._size:

@@ -1,7 +1,19 @@
 """Mail transports: `smtp` (one connection reused, reconnect on drop) and `outbox` (.eml files).
 
-`send(message)` returns the server's reply on success, raises TransientError (4xx, dropped
-connection: worth retrying) or PermanentError (5xx: this recipient fails, the rest go on).
+`send(message)` returns the server's reply on success, or raises:
+
+- TransientError: the server said not now (a 4xx reply), or the connection failed before the
+  whole message was handed over (Unreachable when it could not be made at all): worth retrying,
+  the server cannot have kept the message;
+- PermanentError: the server refused it for good (5xx): this recipient fails, the rest go on;
+- AmbiguousError: the whole message was handed over and its final reply never came (the
+  connection dropped, the reply came after `smtp_timeout`, a TLS error, a reply that cannot be
+  read). The server may have kept it and delivered it: nothing may send it again by itself.
+
+Why writing the message is not yet ambiguous: the server accepts a message only once it has
+read the lone dot that ends it, and that dot is the last thing written. If writing fails, the
+dot never left this machine (socket.sendall stops at the first failure), so the server cannot
+have accepted the message.
 
 A sender can also use the time it would spend waiting for the server: `prepare(message)` works
 out beforehand what `send` needs from the message (for SMTP the envelope and the bytes), to be
@@ -14,6 +26,7 @@ the server's reply is read.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import smtplib
@@ -29,6 +42,8 @@ from typing import NamedTuple
 from coalition.errors import OperationError
 from digests.message import DigestMessage
 
+log = logging.getLogger("coalition.digest")
+
 SMTP_POLICY = policy.compat32.clone(linesep="\r\n")  # CRLF line ends, as on the wire
 
 
@@ -36,8 +51,19 @@ class TransientError(OperationError):
     """The mail server said not now (4xx), or could not be reached: try again later."""
 
 
+class Unreachable(TransientError):
+    """No connection to the mail server could be made (down, refused, TLS or login failed
+    to start): the following messages would fare no better."""
+
+
 class PermanentError(OperationError):
     """The mail server refused this message for good (5xx)."""
+
+
+class AmbiguousError(OperationError):
+    """The whole message was handed to the server and its final reply never came: it may have
+    been kept and delivered. Never re-sent by itself (`coalition digest resend` is the
+    operator's way, once the mail server's log has been checked)."""
 
 
 class OutboxTransport:
@@ -77,10 +103,13 @@ class Envelope(NamedTuple):
 
 class SmtpTransport:
     def __init__(self, *, host: str, port: int, security: str, user: str = "",
-                 password: str = "", timeout: float = 30.0, local_hostname: str | None = None):
+                 password: str = "", timeout: float = 30.0, local_hostname: str | None = None,
+                 context: ssl.SSLContext | None = None):
+        """`context`: the TLS settings (default: the system's CAs, hostnames checked)."""
         self.host, self.port, self.security = host, port, security
         self.user, self.password, self.timeout = user, password, timeout
         self.local_hostname = local_hostname
+        self.context = context
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -88,18 +117,18 @@ class SmtpTransport:
             if self.security == "tls":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                         local_hostname=self.local_hostname,
-                                        context=ssl.create_default_context())
+                                        context=self.context or ssl.create_default_context())
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
                                     local_hostname=self.local_hostname)
                 if self.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self.context or ssl.create_default_context())
             if self.user:
                 smtp.login(self.user, self.password)
         except smtplib.SMTPAuthenticationError as e:
             raise PermanentError(f"SMTP login as {self.user!r} refused: {e.smtp_code}") from e
         except (OSError, smtplib.SMTPException) as e:
-            raise TransientError(f"cannot connect to SMTP {self.host}:{self.port}: {e}") from e
+            raise Unreachable(f"cannot connect to SMTP {self.host}:{self.port}: {e}") from e
         return smtp
 
     @staticmethod
@@ -116,7 +145,7 @@ class SmtpTransport:
             self._smtp = self._connect()
         smtp = self._smtp
         sender, recipients, data = prepared or self.prepare(message)
-        try:
+        try:  # nothing of the message has reached the server yet: failures are retryable
             smtp.ehlo_or_helo_if_needed()
             smtp.putcmd("mail", f"FROM:<{sender}>")
             if before_data is not None:
@@ -130,18 +159,36 @@ class SmtpTransport:
                 smtp.putcmd("rcpt", f"TO:<{rcpt}>")
                 self._expect(smtp.getreply(), (250, 251))
             self._expect(smtp.docmd("data"), (354,))
-            smtp.send(data)
-            if while_waiting is not None:
-                while_waiting()
-            code, reply = smtp.getreply()
-            self._expect((code, reply), (250,))
-            return f"{code} {reply.decode(errors='replace')}"
-        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as e:
-            self._drop()
-            raise TransientError(f"SMTP connection lost: {e}") from e
+            smtp.send(data)  # the lone dot that ends the message is its last bytes
         except (TransientError, PermanentError):
             self._reset()
             raise
+        except (OSError, smtplib.SMTPException) as e:  # TimeoutError, ssl.SSLError included
+            self._drop()
+            raise TransientError(f"SMTP connection lost before the message was handed over: "
+                                 f"{e}") from e
+        # The server has the whole message: from here on, no failure may lead to a retry.
+        if while_waiting is not None:
+            try:
+                while_waiting()
+            except Exception:  # only a head start on the next message: never this one's fate
+                log.exception("preparing the next message while the server answers")
+        try:
+            code, reply = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as e:
+            self._drop()
+            raise AmbiguousError(f"no reply from the server after the message was handed "
+                                 f"over: {e or type(e).__name__}") from e
+        if code == -1:
+            self._drop()
+            raise AmbiguousError(f"an unreadable reply after the message was handed over: "
+                                 f"{reply.decode(errors='replace')[:200]!r}")
+        try:
+            self._expect((code, reply), (250,))
+        except (TransientError, PermanentError):
+            self._reset()
+            raise
+        return f"{code} {reply.decode(errors='replace')}"
 
     def _abandon(self) -> None:
         """Leave a transaction whose MAIL FROM is unanswered: nothing of it goes out."""

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0008"  # the newest migration's revision: change it with each new migration
+HEAD = "0009"  # the newest migration's revision: change it with each new migration
 
 
 def _alembic_config(engine: Engine):

@@ -262,7 +262,7 @@ class DigestDelivery(SQLModel, table=True):
     digest_id: int = Field(foreign_key="digest.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     status: str = Field(default="pending", index=True)
-    # pending | sending | sent | failed | skipped | ambiguous
+    # pending | claimed | sending | sent | failed | skipped | ambiguous
     attempts: int = 0
     message_id: str = ""
     claimed_by: str = ""
@@ -270,6 +270,20 @@ class DigestDelivery(SQLModel, table=True):
     sent_at: dt.datetime | None = _when()
     server_reply: str = ""
     error: str = Field(default="", sa_type=Text)
+    error_at: dt.datetime | None = _when()  # when `error` was written (the reason and its time)
+    copy_key: str = Field(default="", max_length=64)  # the DigestCopy it was sent from
+
+
+class DigestCopy(SQLModel, table=True):
+    """What deliveries were rendered from, kept so that "view in browser" shows the message
+    that was sent: the content without the reader's name and address (shared by every reader
+    with the same digest), and the subject. Keyed by a hash of both."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    subject: str = Field(sa_type=Text)
+    body: str = Field(sa_type=Text)  # JSON
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
 class SentReminder(SQLModel, table=True):

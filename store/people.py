@@ -82,3 +82,20 @@ def subscribed_ids(*, session: Session, excluding=None) -> list[int]:
     if excluding is not None:
         query = query.where(col(Person.id).not_in(excluding))
     return list(session.exec(query.order_by(Person.id)))
+
+
+def people_by_ids(*, session: Session, ids: list[int]) -> list[Person]:
+    """These people, by id."""
+    if not ids:
+        return []
+    return list(session.exec(select(Person).where(col(Person.id).in_(ids)).order_by(Person.id)))
+
+
+def still_subscribed(person_id):
+    """A condition on a column holding a person's id: that person is current and subscribed
+    to the digest (for a statement that must check it as it writes, such as the digest's
+    'sending' mark)."""
+    from sqlalchemy import exists
+
+    return exists(select(Person.id).where(Person.id == person_id, current(Person),
+                                          Person.digest_subscribed.is_(True)))

@@ -140,17 +140,20 @@ def test_calendar_export_validates_with_icalendar(workdir):
 
 
 def test_a_simulated_week_runs_every_job_once_each(workdir, smtp):
-    """Started on Monday 20 November 2017, a week passes in about eight seconds: the service
-    sends this week's digest (at once if 09:00 has passed), reminds Slack of the draft Terms
-    of Reference 7 days before they are due, and sends next Monday's digest: each once."""
+    """Started on Sunday 19 November 2017, a week passes in about eight seconds: the service
+    sends Monday's digest at 09:00 (a new store sends none on start), reminds Slack of the
+    draft Terms of Reference 7 days before they are due, and sends next Monday's digest: each
+    once."""
     port = free_port()
     with SlackAPI() as slack, FeedServer() as feeds:
         (workdir / "coalition.toml").write_text(
             f'[feeds]\nallow_private = true\n[[feeds.sources]]\nurl = "{feeds.url}/gen/5"\n'
             'kind = "news"\n')
         proc = start(["--config", "coalition.toml", "run", "--port", str(port)], {
-            "COALITION_LOG_FORMAT": "json", "COALITION_CLOCK_TODAY": "2017-11-20",
+            "COALITION_LOG_FORMAT": "json", "COALITION_CLOCK_TODAY": "2017-11-19",
             "COALITION_CLOCK_SPEED": "75000", "COALITION_EMAIL_TRANSPORT": "smtp",
+            "COALITION_SECRET_KEY": "k" * 32,
+            "COALITION_EMAIL_BASE_URL": "https://desk.example.org",
             "COALITION_EMAIL_SMTP_HOST": "127.0.0.1",
             "COALITION_EMAIL_SMTP_PORT": str(smtp.port),
             "COALITION_EMAIL_SMTP_SECURITY": "none", "COALITION_SLACK_ENABLED": "true",

@@ -37,6 +37,8 @@ def start_worker(store_url: str, data, smtp_port: int, claim_timeout: str = "2")
         "COALITION_DIGEST_CLAIM_TIMEOUT_SECONDS": claim_timeout,
         "COALITION_EMAIL_TRANSPORT": "smtp", "COALITION_EMAIL_SMTP_HOST": "127.0.0.1",
         "COALITION_EMAIL_SMTP_PORT": str(smtp_port), "COALITION_EMAIL_SMTP_SECURITY": "none",
+        "COALITION_EMAIL_BASE_URL": "https://desk.example.org",
+        "COALITION_SECRET_KEY": "test-secret-key-for-links",
     })
     return subprocess.Popen([sys.executable, "-m", "coalition.cli", "worker"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -58,8 +60,19 @@ def stop(*procs) -> list[str]:
 
 @pytest.fixture
 def pg_engine(engine):
+    """A PostgreSQL store that sent last week's digest: workers started after this week's
+    time catch up on it at once (a store that never sent one would wait for next week)."""
+    import datetime as dt
+
+    from store.engine import unit_of_work
+    from store.models import Digest
+
     if engine.dialect.name != "postgresql":
         pytest.skip("several workers share a store on PostgreSQL only")
+    week = dt.datetime(2017, 10, 1, 22, 0, tzinfo=dt.UTC)
+    with unit_of_work(engine) as session:
+        session.add(Digest(period="2017-W40", starts_at=week, created_at=week,
+                           ends_at=week + dt.timedelta(days=7)))
     return engine
 
 

@@ -146,11 +146,19 @@ def test_claims_take_pending_deliveries_in_order_once_and_leave_out_the_excluded
 
 
 def test_dropped_connection_reconnects_and_sends_the_rest(example_engine, smtp):
+    """The server drops the line once the 5th message's DATA is complete, before keeping it.
+    The client cannot tell this from a drop after keeping it (tests/digests/
+    test_digest_faults.py): that delivery is ambiguous, with no copy and not sent again; the
+    rest go over a new connection."""
     smtp.drop_after = 4
     report = send(example_engine, smtp_config(smtp.port))
     members = subscribed_emails(example_engine)
-    assert report.this_run["sent"] == len(members)
-    assert all(smtp.count_for(m) == 1 for m in members)
+    assert report.this_run == {"sent": len(members) - 1, "ambiguous": 1}
+    [lost] = report.ambiguous
+    assert smtp.count_for(lost) == 0
+    assert all(smtp.count_for(m) == 1 for m in members - {lost})
+    assert send(example_engine, smtp_config(smtp.port)).this_run == {}
+    assert smtp.count_for(lost) == 0
 
 
 def test_451_is_retried_and_550_fails_only_that_member(example_engine, smtp):
