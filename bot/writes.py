@@ -12,9 +12,6 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from digests.minutes.actions import sync_actions
-from digests.minutes.notes import parse_note
-from digests.minutes.notes import record_note as minutes_note
 from store.deadlines import find_deadline, mark_done
 from store.meetings import MAIN_SERIES, agenda_item, find_meeting, meeting_for_notes
 from store.models import Meeting, MemberUpdate, Person, SentReminder
@@ -152,6 +149,11 @@ def record_thread_note(*, session: Session, meeting: Meeting, text: str,
 
 def _note_on_item(*, session: Session, meeting: Meeting, number: int, body: str,
                   now: dt.datetime, source: str) -> Done:
+    # The minutes' note reading is imported here: every chat answer imports this module.
+    from digests.minutes.actions import sync_actions
+    from digests.minutes.notes import parse_note
+    from digests.minutes.notes import record_note as minutes_note
+
     item = agenda_item(session=session, meeting=meeting, number=number)
     if item is None:
         return Done(f"{meeting.title} has no agenda item {number}.")

@@ -291,9 +291,10 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Entry point of the `coalition` console script."""
-    # What importing the program made lives as long as the process: no garbage collection
-    # need look at it again, the one at exit included (a quarter of a second per command).
-    gc.freeze()
+    # Importing the program makes objects that live as long as the process: collecting garbage
+    # meanwhile only walks them again and again. `clikit.runtime_from` (called once a command
+    # has imported what it uses) freezes them and collects again from there.
+    gc.disable()
     code = run_cli(sys.argv[1:])
     try:
         sys.stdout.flush()

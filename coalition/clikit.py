@@ -8,6 +8,7 @@ command imports what it uses.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import re
 import sys
@@ -68,6 +69,14 @@ def config_from(ctx: typer.Context) -> Config:
     return config
 
 
+def _imports_done() -> None:
+    """The program's modules are in: keep them out of every later collection (`gc.freeze`),
+    and collect garbage from here on (the entry point held it off while importing)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def runtime_from(ctx: typer.Context, *, now: str | None = None, upgrade: bool = True,
                  create: bool = True) -> Runtime:
     """The Runtime for this invocation: the configuration and `--now`. With `create=False`
@@ -75,6 +84,7 @@ def runtime_from(ctx: typer.Context, *, now: str | None = None, upgrade: bool = 
     make one, instead of an empty store made on the spot."""
     from coalition.runtime import Runtime
 
+    _imports_done()
     config = config_from(ctx)
     if now is not None:
         from coalition.clock import parse_instant
